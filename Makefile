@@ -1,0 +1,55 @@
+# Two commands set everything up from nothing (Python 3.11+ and Java 17 assumed):
+#   make demo   run the pipeline locally: generate events, load DuckDB, dbt build + docs
+#   make test   lints and every test
+#   make bench  benchmarks, written to benchmarks/RESULTS.md
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.8
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+DEMO_EVENTS ?= 200000
+DEMO_DIR ?= .ecom/demo
+
+.PHONY: help setup demo test lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+setup: $(VENV)/.synced ## install the locked environment into .venv
+
+demo: setup ## run the pipeline locally (no credentials): generate -> DuckDB -> dbt build -> docs
+	rm -rf $(DEMO_DIR)
+	$(BIN)/ecom generate --out $(DEMO_DIR)/events --events $(DEMO_EVENTS)
+	$(BIN)/ecom profile $(DEMO_DIR)/events --check
+	$(BIN)/ecom load-files $(DEMO_DIR)/events
+	$(BIN)/ecom dbt build
+	$(BIN)/ecom dbt docs generate
+
+lint: setup ## ruff, mypy and sqlfluff
+	$(BIN)/ruff check loaders tests benchmarks
+	$(BIN)/ruff format --check loaders tests benchmarks
+	$(BIN)/mypy
+
+test: setup lint ## lints, then every test
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+bench: setup ## benchmarks; writes benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks
+
+clean: ## remove the environment and local state
+	rm -rf $(VENV) $(TOOLS) .ecom target logs

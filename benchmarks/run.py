@@ -1,0 +1,149 @@
+"""Benchmark driver: each benchmark module under ``benchmarks/`` exposes ``run(ctx) -> list[Result]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
+RESULTS_JSON = ROOT / "benchmarks" / "results.json"
+
+#: Benchmark modules, run in this order. A module that does not exist yet is skipped.
+MODULES = (
+    "benchmarks.bench_generate",
+    "benchmarks.bench_producer",
+    "benchmarks.bench_load",
+    "benchmarks.bench_dbt",
+    "benchmarks.bench_spark",
+    "benchmarks.bench_api",
+)
+
+
+@dataclass
+class Result:
+    """One measured figure and its same-run baseline."""
+
+    benchmark: str
+    measure: str
+    value: float
+    unit: str
+    baseline_name: str = ""
+    baseline_value: float | None = None
+    ratio: float | None = None
+    target: str = ""
+    passed: bool | None = None
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    workdir: Path
+    scale: float  # 1.0 = the full 20.7M-row data set
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def measure_python(code: str, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run Python code in a fresh interpreter: (wall seconds, peak RSS bytes of that process, stdout).
+
+    The child is reaped with ``os.wait4`` so the RSS is this child's own, not the maximum
+    over every child the benchmark run has started.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    stdout = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed ({proc.returncode}):\n{code}")
+    return elapsed, usage.ru_maxrss * 1024, stdout
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def write_results(results: list[Result], started: datetime, scale: float) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `make bench` on {started:%Y-%m-%d %H:%M} UTC; machine: {machine()}; "
+        f"scale {scale:g} of the full REES46 volume (20.7M rows).",
+        "Every ratio is against a baseline measured in the same run on the same machine.",
+        "",
+        "| benchmark | measure | value | baseline | ratio | target | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        base = f"{r.baseline_name}: {r.baseline_value:,.2f}" if r.baseline_value is not None else ""
+        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
+        met = "" if r.passed is None else ("yes" if r.passed else "**no**")
+        lines.append(
+            f"| {r.benchmark} | {r.measure} | {r.value:,.2f} {r.unit} | {base} | {ratio} | {r.target} | {met} |"
+        )
+    notes = [f"- **{r.benchmark} / {r.measure}**: {r.notes}" for r in results if r.notes]
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    RESULTS_MD.write_text("\n".join(lines) + "\n")
+    RESULTS_JSON.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=float(os.environ.get("BENCH_SCALE", "1.0")),
+        help="fraction of the full 20.7M-row volume (default 1.0)",
+    )
+    parser.add_argument("--only", nargs="*", help="module names to run (e.g. bench_generate)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".ecom" / "bench")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    ctx = Context(workdir=args.workdir, scale=args.scale)
+    started = datetime.now(UTC)
+    results: list[Result] = []
+    for name in MODULES:
+        short = name.rsplit(".", 1)[1]
+        if args.only and short not in args.only:
+            continue
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        print(f"== {short}", file=sys.stderr, flush=True)
+        got = module.run(ctx)
+        for r in got:
+            print(
+                f"   {r.measure}: {r.value:,.2f} {r.unit}"
+                + (f" ({r.ratio:.2f}x {r.baseline_name})" if r.ratio else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+        results.extend(got)
+    write_results(results, started, args.scale)
+    print(f"wrote {RESULTS_MD.relative_to(ROOT)}", file=sys.stderr)

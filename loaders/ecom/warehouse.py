@@ -1,0 +1,95 @@
+"""The local warehouse: where the DuckDB file lives, and how dbt is invoked for this project."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROFILES_DIR = PROJECT_ROOT / "profiles"
+
+
+def local_state_dir() -> Path:
+    """Git-ignored folder for the local warehouse and emulator state (``ECOM_HOME`` overrides)."""
+    return Path(os.environ.get("ECOM_HOME", PROJECT_ROOT / ".ecom"))
+
+
+def duckdb_path() -> Path:
+    """The local DuckDB warehouse file (``ECOM_DUCKDB_PATH`` overrides)."""
+    return Path(os.environ.get("ECOM_DUCKDB_PATH", local_state_dir() / "warehouse.duckdb"))
+
+
+def dbt_env() -> dict[str, str]:
+    """Environment for dbt: project profiles, the local DuckDB path, no anonymous telemetry."""
+    env = dict(os.environ)
+    env.setdefault("DBT_PROFILES_DIR", str(PROFILES_DIR))
+    env.setdefault("ECOM_DUCKDB_PATH", str(duckdb_path()))
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    Path(env["ECOM_DUCKDB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def run_dbt(args: list[str], *, cwd: Path | None = None) -> int:
+    """Run ``dbt ARGS`` in the project directory; returns dbt's exit code."""
+    import subprocess
+    import sys
+
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt) if dbt.exists() else "dbt", *args]
+    return subprocess.call(command, cwd=cwd or PROJECT_ROOT, env=dbt_env())
+
+
+# -- raw.events ---------------------------------------------------------------------------------
+
+#: Columns of raw.events, in order. Every loader (stream, backfill, files) writes these.
+RAW_EVENT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
+    "source",
+    "source_object",
+    "loaded_at",
+)
+
+RAW_EVENTS_DDL_DUCKDB = """
+create schema if not exists raw;
+create table if not exists raw.events (
+    event_id      varchar       not null,
+    event_time    timestamp     not null,
+    event_type    varchar       not null,
+    product_id    bigint        not null,
+    category_id   bigint        not null,
+    category_code varchar,
+    brand         varchar,
+    price         decimal(10,2) not null,
+    user_id       bigint        not null,
+    user_session  varchar,
+    source        varchar       not null,
+    source_object varchar       not null,
+    loaded_at     timestamp     not null
+);
+"""
+
+
+def connect_duckdb(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the local warehouse with raw.events in place."""
+    import duckdb
+
+    path = path or duckdb_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute("set timezone = 'UTC'")
+    con.execute(RAW_EVENTS_DDL_DUCKDB)
+    return con
