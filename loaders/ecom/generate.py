@@ -96,7 +96,7 @@ _SYLLABLES = (
 class Calibration:
     """Model parameters, chosen so generated data matches ``shared/data/REES46.md``."""
 
-    events_per_session: float = 4.45
+    events_per_session: float = 4.56
     sessions_per_user: float = 2.77
     one_session_user_share: float = 0.68
     # session kinds (shares of all sessions)
@@ -110,10 +110,10 @@ class Calibration:
     views_browse: float = 2.07
     views_cart: float = 3.10
     views_buy: float = 4.0
-    carts_no_buy: float = 5.5
+    carts_no_buy: float = 5.8
     extra_carts_buy: float = 2.0
     remove_share_of_carts: float = 0.35
-    removes_only: float = 4.0
+    removes_only: float = 4.6
     # quirks
     duplicate_row_share: float = 0.054
     duplicate_type_mix: tuple[float, float, float, float] = (0.03, 0.06, 0.90, 0.01)
@@ -513,10 +513,10 @@ def build_sessions(
         start=start,
         user_id=user_id[session_user],
         cat=focus,
-        n_view=n_view,
-        n_cart=n_cart,
-        n_remove=n_remove,
-        n_purchase=n_purchase,
+        n_view=n_view.astype(np.int32),
+        n_cart=n_cart.astype(np.int32),
+        n_remove=n_remove.astype(np.int32),
+        n_purchase=n_purchase.astype(np.int32),
         uuid=_uuid_strings(rng, n),
     )
 
@@ -602,10 +602,10 @@ def expand_sessions(
     # Shoppers browse expensive items but cart cheap consumables: an expensive pick is often
     # swapped for a cheaper product of the same category.
     alt = _pick_products(rng, cat, focus[gc])
-    swap = (cat.product_price[cart_prod] > 1_200) & (
+    swap = (cat.product_price[cart_prod] > 700) & (
         cat.product_price[alt] < cat.product_price[cart_prod]
     )
-    swap &= rng.random(len(gc)) < 0.8
+    swap &= rng.random(len(gc)) < 0.9
     cart_prod[swap] = alt[swap]
 
     gr, _rr, _ = _ranks(nr)
@@ -776,14 +776,21 @@ def _to_arrow(ev: EventChunk, cat: Catalogue, sess: Sessions) -> pa.Table:
     )
 
 
-def _write_csv(table: pa.Table, path: Path) -> None:
+#: Rows formatted and written at a time: bounds the memory of the text columns.
+WRITE_SLICE_ROWS = 1_000_000
+
+
+def _write_csv(ev: EventChunk, cat: Catalogue, sess: Sessions, path: Path) -> None:
     """Write unquoted CSV with the exact REES46 header; empty fields for missing values."""
     import pyarrow.csv as pcsv
 
     tmp = path.with_suffix(".csv.tmp")
+    options = pcsv.WriteOptions(include_header=False, quoting_style="none")
     with open(tmp, "wb") as handle:
         handle.write((",".join(HEADER) + "\n").encode())
-        pcsv.write_csv(table, handle, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+        for lo in range(0, len(ev), WRITE_SLICE_ROWS):
+            part = EventChunk(*(getattr(ev, f)[lo : lo + WRITE_SLICE_ROWS] for f in _CHUNK_FIELDS))
+            pcsv.write_csv(_to_arrow(part, cat, sess), handle, options)
     tmp.replace(path)
 
 
@@ -883,7 +890,7 @@ def generate(config: GenerateConfig, progress: ProgressCallback | None = None) -
         resend_total += n_resend
 
         path = out / month_file_name(m_start)
-        _write_csv(_to_arrow(ev, cat, sess), path)
+        _write_csv(ev, cat, sess, path)
         files.append(MonthFile(path.name, path, len(ev), path.stat().st_size))
 
         # Ground truth, from exactly the rows written.
@@ -900,6 +907,7 @@ def generate(config: GenerateConfig, progress: ProgressCallback | None = None) -
         session_bought[ev.session[named & (ev.etype == PURCHASE)]] = True
         missing_total += int(ev.session_missing.sum())
         users_seen.append(np.unique(sess.user_id[ev.session]))
+        del ev, distinct  # free this month's rows before the next month is expanded
         if progress:
             progress(step, total_steps, path.name)
 
