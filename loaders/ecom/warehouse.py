@@ -93,3 +93,102 @@ def connect_duckdb(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("set timezone = 'UTC'")
     con.execute(RAW_EVENTS_DDL_DUCKDB)
     return con
+
+
+# -- load audit and load rejects (written by `ecom load`) ----------------------------------------
+
+#: One row per landing object loaded, committed in the same transaction as its rows.
+#: A (bucket, object_key, etag) in this table is never loaded again.
+LOAD_AUDIT_DDL_DUCKDB = """
+create schema if not exists raw;
+create table if not exists raw.load_audit (
+    bucket        varchar   not null,
+    object_key    varchar   not null,
+    etag          varchar   not null,
+    bytes         bigint    not null,
+    format        varchar   not null,
+    status        varchar   not null,
+    rows_read     bigint    not null,
+    rows_loaded   bigint    not null,
+    rows_rejected bigint    not null,
+    load_id       varchar   not null,
+    manifest_key  varchar   not null,
+    loaded_at     timestamp not null,
+    primary key (bucket, object_key, etag)
+);
+create table if not exists raw.load_rejects (
+    load_id     varchar   not null,
+    object_key  varchar   not null,
+    line        bigint,
+    reason      varchar   not null,
+    detail      varchar,
+    raw         varchar,
+    rejected_at timestamp not null
+);
+"""
+
+# -- Redshift -------------------------------------------------------------------------------------
+
+#: raw.events on Redshift: 19-digit ids fit bigint (int64); events of one user sit on one slice
+#: (sessions, funnels and RFM join and window by user), sorted by time for range scans.
+RAW_EVENTS_DDL_REDSHIFT = """
+create table if not exists raw.events (
+    event_id      varchar(32)   not null encode zstd,
+    event_time    timestamp     not null encode az64,
+    event_type    varchar(16)   not null encode zstd,
+    product_id    bigint        not null encode az64,
+    category_id   bigint        not null encode az64,
+    category_code varchar(255)           encode zstd,
+    brand         varchar(255)           encode zstd,
+    price         decimal(10,2) not null encode az64,
+    user_id       bigint        not null encode az64,
+    user_session  varchar(64)            encode zstd,
+    source        varchar(16)   not null encode zstd,
+    source_object varchar(1024) not null encode zstd,
+    loaded_at     timestamp     not null encode az64
+)
+diststyle key distkey (user_id)
+compound sortkey (event_time)
+"""
+
+LOAD_AUDIT_DDL_REDSHIFT = """
+create table if not exists raw.load_audit (
+    bucket        varchar(63)   not null,
+    object_key    varchar(1024) not null,
+    etag          varchar(64)   not null,
+    bytes         bigint        not null,
+    format        varchar(16)   not null,
+    status        varchar(16)   not null,
+    rows_read     bigint        not null,
+    rows_loaded   bigint        not null,
+    rows_rejected bigint        not null,
+    load_id       varchar(64)   not null,
+    manifest_key  varchar(1024) not null,
+    loaded_at     timestamp     not null,
+    primary key (bucket, object_key, etag)
+)
+diststyle all
+sortkey (loaded_at)
+"""
+
+LOAD_REJECTS_DDL_REDSHIFT = """
+create table if not exists raw.load_rejects (
+    load_id     varchar(64)    not null,
+    object_key  varchar(1024)  not null,
+    line        bigint,
+    reason      varchar(64)    not null,
+    detail      varchar(1024),
+    raw         varchar(65535),
+    rejected_at timestamp      not null
+)
+diststyle even
+sortkey (rejected_at)
+"""
+
+#: Every DDL statement `ecom load --target redshift` runs (idempotent), in order.
+REDSHIFT_DDL: tuple[str, ...] = (
+    "create schema if not exists raw",
+    RAW_EVENTS_DDL_REDSHIFT,
+    LOAD_AUDIT_DDL_REDSHIFT,
+    LOAD_REJECTS_DDL_REDSHIFT,
+)

@@ -1,0 +1,485 @@
+"""Load the landing zone into the local DuckDB warehouse, reading ``s3://`` through httpfs.
+
+A load runs in two phases, both while holding the warehouse's load lock:
+
+1. **Stage** (outside any transaction, into connection-local temp tables): read each chunk
+   of the manifest's objects with explicit column types; CSV rows DuckDB cannot parse are
+   captured by ``store_rejects`` with the line and the error, rows that parse but break
+   the contract get a reason from :data:`REASON_SQL`. An object DuckDB cannot read at all
+   (corrupt gzip, not Parquet) is set aside as ``unreadable``. Nothing persistent changes.
+2. **Commit** (one transaction): valid rows into ``raw.events``, rejected rows into
+   ``raw.load_rejects``, one ``raw.load_audit`` row per object; then ``COMMIT``.
+
+A crash anywhere before the ``COMMIT`` leaves the warehouse as it was; the audit row of an
+object is committed with its rows, so a rerun skips exactly what was committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+import pyarrow as pa
+
+from ecom.events import EVENT_TYPES, MAX_FIELD_CHARS
+from ecom.load.core import (
+    LoadError,
+    LoadReport,
+    LockTimeout,
+    ObjectResult,
+    ProgressFn,
+    chunks,
+    exclusive_lock,
+    new_load_id,
+    pending,
+    utc_now,
+)
+from ecom.load.landing import (
+    LANDING_PREFIX,
+    LandingObject,
+    list_landing_objects,
+    read_manifest,
+    write_manifest,
+    write_quarantine,
+)
+from ecom.warehouse import LOAD_AUDIT_DDL_DUCKDB, RAW_EVENT_COLUMNS, connect_duckdb, duckdb_path
+
+#: Columns of a landing CSV object, in the contract's order, with the types DuckDB reads them as.
+#: ``price`` stays text so that the two-decimal rule can be checked before the cast.
+CSV_COLUMNS: dict[str, str] = {
+    "event_id": "VARCHAR",
+    "event_time": "TIMESTAMP",
+    "event_type": "VARCHAR",
+    "product_id": "BIGINT",
+    "category_id": "BIGINT",
+    "category_code": "VARCHAR",
+    "brand": "VARCHAR",
+    "price": "VARCHAR",
+    "user_id": "BIGINT",
+    "user_session": "VARCHAR",
+    "ingested_at": "VARCHAR",
+    "source": "VARCHAR",
+}
+#: The staged columns (both formats), after the object's URL.
+STAGE_COLUMNS: tuple[str, ...] = tuple(c for c in CSV_COLUMNS if c != "ingested_at")
+
+_TYPES = ", ".join(f"'{t}'" for t in EVENT_TYPES)
+#: The first contract rule a typed row breaks, or NULL. Same reason strings as ``ecom.events``.
+REASON_SQL = f"""case
+    when event_id is null or not regexp_full_match(event_id, '[0-9a-f]{{32}}') then 'bad_event_id'
+    when event_time is null then 'bad_event_time'
+    when event_type is null or event_type not in ({_TYPES}) then 'unknown_event_type'
+    when product_id is null or product_id <= 0 then 'bad_product_id'
+    when category_id is null or category_id <= 0 then 'bad_category_id'
+    when price is null or not regexp_full_match(price, '-?[0-9]{{1,7}}\\.[0-9]{{2}}') then 'bad_price'
+    when user_id is null or user_id <= 0 then 'bad_user_id'
+    when greatest(length(coalesce(category_code, '')), length(coalesce(brand, '')),
+                  length(coalesce(user_session, ''))) > {MAX_FIELD_CHARS} then 'field_too_long'
+end"""
+
+_DETAIL_SQL = """case reason
+    when 'bad_event_id' then 'event_id ' || coalesce('''' || event_id || '''', 'missing') || ' is not 32 lowercase hex characters'
+    when 'bad_event_time' then 'event_time is missing or not a timestamp'
+    when 'unknown_event_type' then 'event_type ' || coalesce('''' || event_type || '''', 'missing') || ' is not a known event type'
+    when 'bad_product_id' then 'product_id ' || coalesce(product_id::varchar, 'missing') || ' is not a positive 64-bit integer'
+    when 'bad_category_id' then 'category_id ' || coalesce(category_id::varchar, 'missing') || ' is not a positive 64-bit integer'
+    when 'bad_price' then 'price ' || coalesce('''' || price || '''', 'missing') || ' is not a decimal with two decimals'
+    when 'bad_user_id' then 'user_id ' || coalesce(user_id::varchar, 'missing') || ' is not a positive 64-bit integer'
+    when 'field_too_long' then 'a text field is longer than 255 characters'
+end"""
+
+_RAW_SQL = "concat_ws(',', " + ", ".join(f"coalesce({c}::varchar, '')" for c in STAGE_COLUMNS) + ")"
+
+#: DuckDB's CSV error types, as contract reasons.
+_CSV_ERROR_REASON_SQL = """case
+    when error_type = 'INVALID ENCODING' then 'invalid_utf8'
+    when error_type in ('TOO MANY COLUMNS', 'MISSING COLUMNS') then 'wrong_field_count'
+    when error_type = 'CAST' then 'bad_' || column_name
+    else 'malformed_csv'
+end"""
+_CSV_ERROR_RANK_SQL = """case
+    when error_type = 'INVALID ENCODING' then 0
+    when error_type in ('TOO MANY COLUMNS', 'MISSING COLUMNS') then 1
+    when error_type = 'CAST' then 10 + coalesce(column_idx, 0)
+    else 2
+end"""
+
+_STAGE_DDL = """
+create or replace temp table load_stage (
+    source_url varchar, event_id varchar, event_time timestamp, event_type varchar,
+    product_id bigint, category_id bigint, category_code varchar, brand varchar, price varchar,
+    user_id bigint, user_session varchar, source varchar, reason varchar
+);
+create or replace temp table load_stage_errors (
+    source_url varchar, line bigint, reason varchar, detail varchar, raw varchar
+);
+create or replace temp table load_objects (
+    bucket varchar, object_key varchar, etag varchar, bytes bigint, format varchar, status varchar,
+    rows_read bigint, rows_loaded bigint, rows_rejected bigint, load_id varchar,
+    manifest_key varchar, loaded_at timestamp, detail varchar
+);
+"""
+
+_OBJECT_COLUMNS = (
+    "bucket",
+    "object_key",
+    "etag",
+    "bytes",
+    "format",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "load_id",
+    "manifest_key",
+    "loaded_at",
+    "detail",
+)
+
+#: A chunk is read by one DuckDB scan: big enough to keep both cores busy, small enough to
+#: keep one bad object from costing much when the chunk is re-read object by object.
+CHUNK_BYTES = 256 * 2**20
+CHUNK_OBJECTS = 256
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _url_list(objects: list[LandingObject]) -> str:
+    return "[" + ", ".join(_quote(o.url) for o in objects) + "]"
+
+
+# -- connection -----------------------------------------------------------------------------------
+
+
+def load_httpfs(con: duckdb.DuckDBPyConnection) -> None:
+    """Load httpfs, installing it from the pinned ``duckdb-extension-httpfs`` wheel if needed."""
+    try:
+        con.execute("load httpfs")
+    except duckdb.Error:
+        import duckdb_extensions
+
+        duckdb_extensions.import_extension("httpfs", con)
+        con.execute("load httpfs")
+
+
+def configure_s3(con: duckdb.DuckDBPyConnection, client: Any) -> None:
+    """Point DuckDB's S3 reader at the same endpoint and credentials as the boto3 ``client``."""
+    load_httpfs(con)
+    options = [
+        "type s3",
+        f"region {_quote(client.meta.region_name or 'us-east-1')}",
+    ]
+    signer = getattr(client, "_request_signer", None)
+    credentials = getattr(signer, "_credentials", None)
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        options.append(f"key_id {_quote(frozen.access_key)}")
+        options.append(f"secret {_quote(frozen.secret_key)}")
+        if frozen.token:
+            options.append(f"session_token {_quote(frozen.token)}")
+    endpoint = urlsplit(client.meta.endpoint_url)
+    if endpoint.hostname and not endpoint.hostname.endswith("amazonaws.com"):
+        options.append(f"endpoint {_quote(endpoint.netloc)}")
+        options.append("url_style 'path'")
+        options.append(f"use_ssl {'true' if endpoint.scheme == 'https' else 'false'}")
+    con.execute(f"create or replace secret ecom_landing ({', '.join(options)})")
+
+
+def connect_waiting(path: Path, timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to ``timeout`` s while another process (dbt) holds it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            con = connect_duckdb(path)
+            con.execute(LOAD_AUDIT_DDL_DUCKDB)
+            return con
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise LoadError(f"cannot open the warehouse {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"another process has held the warehouse {path} for {timeout:g} s "
+                    f"(DuckDB allows one writer): {str(exc).splitlines()[0]}"
+                ) from exc
+            time.sleep(0.2)
+
+
+# -- staging --------------------------------------------------------------------------------------
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, objects: list[LandingObject]) -> None:
+    columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in CSV_COLUMNS.items()) + "}"
+    con.execute("drop table if exists load_csv_errors; drop table if exists load_csv_scans")
+    read = (
+        f"read_csv({_url_list(objects)}, columns = {columns}, header = true, auto_detect = false,"
+        " delim = ',', quote = '\"', escape = '\"', filename = true, hive_partitioning = false,"
+        " store_rejects = true, rejects_table = 'load_csv_errors', rejects_scan = 'load_csv_scans')"
+    )
+    cols = ", ".join(STAGE_COLUMNS)
+    con.execute(
+        f"insert into load_stage select filename, {cols}, {REASON_SQL}"
+        f" from (select filename, {cols} from {read})"
+    )
+    con.execute(
+        f"""insert into load_stage_errors
+        select s.file_path, e.line,
+               arg_min({_CSV_ERROR_REASON_SQL}, {_CSV_ERROR_RANK_SQL}),
+               arg_min(e.error_message, {_CSV_ERROR_RANK_SQL}),
+               any_value(e.csv_line)
+        from load_csv_errors e join load_csv_scans s using (scan_id, file_id)
+        group by s.file_path, e.line"""
+    )
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, objects: list[LandingObject]) -> None:
+    read = f"read_parquet({_url_list(objects)}, filename = true, hive_partitioning = false, union_by_name = true)"
+    present = {row[0]: row[1] for row in con.execute(f"describe select * from {read}").fetchall()}
+    exprs = []
+    for column, sql_type in CSV_COLUMNS.items():
+        if column == "ingested_at":
+            continue
+        if column not in present:
+            exprs.append(f"null::{sql_type} as {column}")
+        elif column == "price" and present[column] != "VARCHAR":
+            exprs.append("try_cast(try_cast(price as decimal(10,2)) as varchar) as price")
+        else:
+            exprs.append(f"try_cast({column} as {sql_type}) as {column}")
+    cols = ", ".join(STAGE_COLUMNS)
+    con.execute(
+        f"insert into load_stage select filename, {cols}, {REASON_SQL}"
+        f" from (select filename, {', '.join(exprs)} from {read})"
+    )
+
+
+def _stage(con: duckdb.DuckDBPyConnection, objects: list[LandingObject]) -> None:
+    if objects[0].format == "csv":
+        _stage_csv(con, objects)
+    else:
+        _stage_parquet(con, objects)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def stage_objects(
+    con: duckdb.DuckDBPyConnection,
+    objects: list[LandingObject],
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
+    chunk_objects: int = CHUNK_OBJECTS,
+    progress: ProgressFn | None = None,
+) -> dict[str, str]:
+    """Stage every object; returns {url: error} for the objects DuckDB could not read at all."""
+    unreadable: dict[str, str] = {}
+    done = 0
+    for group in chunks(objects, chunk_bytes, chunk_objects):
+        try:
+            _stage(con, group)
+        except duckdb.Error as exc:
+            if len(group) == 1:
+                unreadable[group[0].url] = _first_line(exc)
+            else:  # find the bad objects: one scan per object of this chunk
+                for obj in group:
+                    try:
+                        _stage(con, [obj])
+                    except duckdb.Error as one:
+                        unreadable[obj.url] = _first_line(one)
+        done += len(group)
+        if progress:
+            progress(done, len(objects), f"staged {group[-1].key.rsplit('/', 1)[-1]}")
+    return unreadable
+
+
+# -- the load -------------------------------------------------------------------------------------
+
+
+def load_duckdb(
+    bucket: str,
+    *,
+    client: Any,
+    db_path: Path | None = None,
+    prefix: str = LANDING_PREFIX,
+    lock_timeout: float = 60.0,
+    chunk_bytes: int = CHUNK_BYTES,
+    chunk_objects: int = CHUNK_OBJECTS,
+    progress: ProgressFn | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> LoadReport:
+    """Load every landing object not yet in ``raw.load_audit`` into the DuckDB warehouse.
+
+    ``before_commit`` runs inside the transaction just before ``COMMIT`` (tests use it to
+    crash there). Returns the report; nothing is committed if anything raises.
+    """
+    path = db_path or duckdb_path()
+    report = LoadReport(target="duckdb", load_id=new_load_id())
+    with exclusive_lock(
+        path.with_name(path.name + ".load.lock"), lock_timeout, f"the warehouse {path}"
+    ):
+        con = connect_waiting(path, lock_timeout)
+        try:
+            _load_locked(
+                con,
+                report,
+                bucket,
+                client,
+                prefix,
+                chunk_bytes,
+                chunk_objects,
+                progress,
+                before_commit,
+            )
+        finally:
+            con.close()
+    return report
+
+
+def _load_locked(
+    con: duckdb.DuckDBPyConnection,
+    report: LoadReport,
+    bucket: str,
+    client: Any,
+    prefix: str,
+    chunk_bytes: int,
+    chunk_objects: int,
+    progress: ProgressFn | None,
+    before_commit: Callable[[], None] | None,
+) -> None:
+    listed = list(list_landing_objects(client, bucket, prefix))
+    audited = con.execute("select bucket, object_key, etag from raw.load_audit").fetchall()
+    todo = pending(listed, audited)
+    report.objects_listed = len(listed)
+    report.objects_skipped = len(listed) - len(todo)
+    if not todo:
+        return
+
+    by_url = {o.url: o for o in todo}
+    ordered: list[LandingObject] = []
+    manifest_of: dict[str, str] = {}
+    for fmt in ("csv", "parquet"):
+        objects = [o for o in todo if o.format == fmt]
+        if not objects:
+            continue
+        key = write_manifest(client, bucket, report.load_id, fmt, objects)
+        report.manifests.append(key)
+        for url in read_manifest(client, bucket, key):  # load exactly what the manifest lists
+            ordered.append(by_url[url])
+            manifest_of[url] = key
+
+    configure_s3(con, client)
+    con.execute(_STAGE_DDL)
+    unreadable = stage_objects(
+        con, ordered, chunk_bytes=chunk_bytes, chunk_objects=chunk_objects, progress=progress
+    )
+
+    counts: dict[str, list[int]] = {}
+    for url, loaded, rejected in con.execute(
+        """select source_url, sum(loaded), sum(rejected) from (
+               select source_url, count(*) filter (where reason is null) as loaded,
+                      count(*) filter (where reason is not null) as rejected
+               from load_stage group by source_url
+               union all
+               select source_url, 0, count(*) from load_stage_errors group by source_url)
+           group by source_url"""
+    ).fetchall():
+        counts[url] = [int(loaded), int(rejected)]
+
+    loaded_at = utc_now()
+    report.loaded_at = loaded_at
+    rows: dict[str, list[Any]] = {name: [] for name in _OBJECT_COLUMNS}
+    for obj in ordered:
+        loaded, rejected = counts.get(obj.url, [0, 0])
+        result = ObjectResult(obj, loaded + rejected, loaded, rejected)
+        if obj.url in unreadable:
+            result.status, result.detail = "unreadable", unreadable[obj.url]
+        report.objects.append(result)
+        values = (
+            bucket,
+            obj.key,
+            obj.etag,
+            obj.size,
+            obj.format,
+            result.status,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_rejected,
+            report.load_id,
+            manifest_of[obj.url],
+            loaded_at,
+            result.detail,
+        )
+        for name, value in zip(_OBJECT_COLUMNS, values, strict=True):
+            rows[name].append(value)
+    object_rows = pa.table(rows)  # noqa: F841  (DuckDB reads it by name)
+    con.execute("insert into load_objects select * from object_rows")
+
+    key_start = len(f"s3://{bucket}/") + 1
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"""insert into raw.events ({", ".join(RAW_EVENT_COLUMNS)})
+            select event_id, event_time, event_type, product_id, category_id, category_code, brand,
+                   cast(price as decimal(10,2)), user_id, user_session,
+                   coalesce(source, nullif(regexp_extract(source_url, 'source=([^/]+)', 1), ''), 'unknown'),
+                   source_url, $loaded_at
+            from load_stage where reason is null""",
+            {"loaded_at": loaded_at},
+        )
+        con.execute(
+            f"""insert into raw.load_rejects
+            select $load_id, substr(source_url, {key_start}), null, reason, {_DETAIL_SQL}, {_RAW_SQL}, $at
+            from load_stage where reason is not null
+            union all
+            select $load_id, substr(source_url, {key_start}), line, reason, detail, raw, $at
+            from load_stage_errors
+            union all
+            select $load_id, object_key, null, 'unreadable_object', detail, null, $at
+            from load_objects where status = 'unreadable'""",
+            {"load_id": report.load_id, "at": loaded_at},
+        )
+        con.execute(
+            """insert into raw.load_audit
+            select * exclude (detail) from load_objects"""
+        )
+        if before_commit is not None:
+            before_commit()
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    report.committed = True
+    for reason, n in con.execute(
+        "select reason, count(*) from raw.load_rejects"
+        " where load_id = ? and reason <> 'unreadable_object' group by reason",
+        [report.load_id],
+    ).fetchall():
+        report.rejected_by_reason[reason] = int(n)
+    if report.rejected_by_reason or report.objects_unreadable:
+        records = _quarantine_records(con, report.load_id)
+        report.quarantine = write_quarantine(client, bucket, report.load_id, records)
+
+
+def _quarantine_records(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "select object_key, line, reason, detail, raw from raw.load_rejects where load_id = ?"
+        " order by object_key, line",
+        [load_id],
+    ).fetchall()
+    return [
+        {
+            "reason": r[2],
+            "detail": r[3],
+            "raw": r[4],
+            "object": r[0],
+            "line": r[1],
+            "stage": "load",
+            "load_id": load_id,
+        }
+        for r in rows
+    ]
