@@ -1,3 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        dist='user_id',
+        sort=['event_at'],
+    )
+}}
+
+{#-
+    One row per distinct event. An incremental run re-reads every copy of the events that
+    arrived since the last run (loaded_at) or that happened inside the lookback window
+    (event_time), so late events and late copies both land, and copies_delivered stays exact.
+-#}
+
 with
 
 source as (
@@ -6,13 +23,59 @@ source as (
 
 ),
 
-ranked as (
+{% if is_incremental() %}
+
+arrived as (
 
     select
-        *,
-        count(*) over (partition by event_id) as copies_delivered,
-        row_number() over (partition by event_id order by loaded_at, source_object) as copy_number
+        event_id,
+        event_time
     from source
+    where
+        loaded_at > (select max(last_loaded_at) from {{ this }})
+        or event_time >= {{ ecom_lookback_start('event_at') }}
+
+),
+
+source_rows as (
+
+    select source.*
+    from source
+    where
+        source.event_time >= (select min(arrived.event_time) from arrived)
+        and source.event_id in (select arrived.event_id from arrived)
+
+),
+
+{% else %}
+
+source_rows as (
+
+    select * from source
+
+),
+
+{% endif %}
+
+deduplicated as (
+
+    -- every copy of an event has the same content (event_id is its hash), so min() picks it
+    select
+        event_id,
+        min(user_session) as user_session,
+        min(event_type) as event_type,
+        min(brand) as brand,
+        min(category_code) as category_code,
+        min(product_id) as product_id,
+        min(category_id) as category_id,
+        min(user_id) as user_id,
+        min(price) as price,
+        count(*) as copies_delivered,
+        min(event_time) as event_time,
+        min(loaded_at) as loaded_at,
+        max(loaded_at) as last_loaded_at
+    from source_rows
+    group by event_id
 
 ),
 
@@ -21,21 +84,22 @@ final as (
     select
         event_id,
         user_session as session_id,
-        event_type,
         product_id,
         category_id,
+        user_id,
+        event_type,
         category_code,
         brand,
-        user_id,
         cast(price as decimal(10, 2)) as price,
-        copies_delivered,
+        cast(copies_delivered as bigint) as copies_delivered,
         price < 0 as is_negative_price,
         price = 0 as is_zero_price,
         user_session is null as is_missing_session,
+        cast(event_time as date) as event_date,
         cast(event_time as timestamp) as event_at,
-        loaded_at
-    from ranked
-    where copy_number = 1
+        cast(loaded_at as timestamp) as loaded_at,
+        cast(last_loaded_at as timestamp) as last_loaded_at
+    from deduplicated
 
 )
 

@@ -1,0 +1,92 @@
+{#-
+    Events whose source row had no user_session, assigned per user to inactivity sessions:
+    a new session starts at a user's first such event and after every gap longer than
+    `ecom__session_inactivity_minutes`. The session id is the MD5 of the user and the
+    session's first event time, so it is stable across runs.
+-#}
+
+with
+
+stg_events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+
+events_without_session as (
+
+    select
+        event_id,
+        user_id,
+        event_at
+    from stg_events
+    where session_id is null
+
+),
+
+events_with_previous as (
+
+    select
+        event_id,
+        user_id,
+        event_at,
+        lag(event_at) over (partition by user_id order by event_at, event_id) as previous_event_at
+    from events_without_session
+
+),
+
+session_starts_flagged as (
+
+    select
+        event_id,
+        user_id,
+        event_at,
+        case
+            when previous_event_at is null then 1
+            when
+                {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
+                > {{ var('ecom__session_inactivity_minutes') | int * 60 }}
+                then 1
+            else 0
+        end as is_session_start
+    from events_with_previous
+
+),
+
+events_numbered as (
+
+    select
+        event_id,
+        user_id,
+        event_at,
+        sum(is_session_start) over (
+            partition by user_id order by event_at, event_id rows between unbounded preceding and current row
+        ) as user_session_number
+    from session_starts_flagged
+
+),
+
+events_with_session_start as (
+
+    select
+        event_id,
+        user_id,
+        event_at,
+        min(event_at) over (partition by user_id, user_session_number) as session_started_at
+    from events_numbered
+
+),
+
+final as (
+
+    select
+        event_id,
+        {{ dbt.hash(dbt.concat(["'inferred|'", "cast(user_id as varchar)", "'|'", "cast(session_started_at as varchar)"])) }}
+            as session_id,
+        user_id,
+        event_at
+    from events_with_session_start
+
+)
+
+select * from final

@@ -1,0 +1,102 @@
+{{ config(dist='even', sort=['cohort_month']) }}
+
+{#-
+    Monthly acquisition cohorts: users grouped by the month of their first session, and for
+    every later month how many of them came back (retention), bought, and spent.
+-#}
+
+with
+
+fct_sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
+fct_orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+first_months as (
+
+    select
+        user_id,
+        cast({{ dbt.date_trunc('month', 'min(session_started_at)') }} as date) as cohort_month
+    from fct_sessions
+    group by user_id
+
+),
+
+cohort_sizes as (
+
+    select
+        cohort_month,
+        count(*) as cohort_users
+    from first_months
+    group by cohort_month
+
+),
+
+active_months as (
+
+    select distinct
+        user_id,
+        cast({{ dbt.date_trunc('month', 'session_started_at') }} as date) as activity_month
+    from fct_sessions
+
+),
+
+order_months as (
+
+    select
+        user_id,
+        cast({{ dbt.date_trunc('month', 'ordered_at') }} as date) as activity_month,
+        count(*) as orders,
+        sum(revenue) as revenue
+    from fct_orders
+    group by user_id, cast({{ dbt.date_trunc('month', 'ordered_at') }} as date)
+
+),
+
+activity as (
+
+    select
+        first_months.cohort_month,
+        active_months.activity_month,
+        count(*) as active_users,
+        count(order_months.user_id) as buyers,
+        sum(coalesce(order_months.orders, 0)) as orders,
+        sum(coalesce(order_months.revenue, 0)) as revenue
+    from active_months
+    inner join first_months
+        on active_months.user_id = first_months.user_id
+    left join order_months
+        on
+            active_months.user_id = order_months.user_id
+            and active_months.activity_month = order_months.activity_month
+    group by first_months.cohort_month, active_months.activity_month
+
+),
+
+final as (
+
+    select
+        cast({{ dbt.datediff('activity.cohort_month', 'activity.activity_month', 'month') }} as integer)
+            as months_since_acquisition,
+        cast(cohort_sizes.cohort_users as bigint) as cohort_users,
+        cast(activity.active_users as bigint) as active_users,
+        cast(activity.buyers as bigint) as buyers,
+        cast(activity.orders as bigint) as orders,
+        cast(activity.revenue as decimal(18, 2)) as revenue,
+        {{ ecom_rate('activity.active_users', 'cohort_sizes.cohort_users') }} as retention_rate,
+        activity.cohort_month,
+        activity.activity_month
+    from activity
+    inner join cohort_sizes
+        on activity.cohort_month = cohort_sizes.cohort_month
+
+)
+
+select * from final

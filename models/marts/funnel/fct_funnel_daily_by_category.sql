@@ -1,0 +1,99 @@
+{{ config(dist='even', sort=['session_date']) }}
+
+{#-
+    The daily funnel broken down by category: a session counts in a category when it has an
+    event on a product of that category; its steps are its events in that category.
+-#}
+
+with
+
+int_events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+fct_sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
+session_categories as (
+
+    select
+        session_id,
+        category_id,
+        max(case when event_type = 'view' then 1 else 0 end) as has_view,
+        max(case when event_type = 'cart' then 1 else 0 end) as has_cart,
+        max(case when event_type = 'purchase' then 1 else 0 end) as has_purchase,
+        min(case when event_type = 'view' then event_at end) as first_view_at,
+        min(case when event_type = 'cart' then event_at end) as first_cart_at,
+        min(case when event_type = 'purchase' then event_at end) as first_purchase_at
+    from int_events_sessionized
+    group by session_id, category_id
+
+),
+
+session_categories_dated as (
+
+    select
+        session_categories.*,
+        fct_sessions.session_date,
+        case when session_categories.first_cart_at >= session_categories.first_view_at then 1 else 0 end
+            as is_strict_view_to_cart,
+        case
+            when
+                session_categories.first_cart_at >= session_categories.first_view_at
+                and session_categories.first_purchase_at >= session_categories.first_cart_at
+                then 1
+            else 0
+        end as is_strict_view_to_cart_to_purchase
+    from session_categories
+    inner join fct_sessions
+        on session_categories.session_id = fct_sessions.session_id
+
+),
+
+counts as (
+
+    select
+        category_id,
+        session_date,
+        cast(count(*) as bigint) as sessions,
+        cast(sum(has_view) as bigint) as sessions_with_view,
+        cast(sum(has_cart) as bigint) as sessions_with_cart,
+        cast(sum(has_purchase) as bigint) as sessions_with_purchase,
+        cast(sum(is_strict_view_to_cart) as bigint) as strict_sessions_with_cart,
+        cast(sum(is_strict_view_to_cart_to_purchase) as bigint) as strict_sessions_with_purchase,
+        cast(sum(case when has_cart = 1 and has_purchase = 0 then 1 else 0 end) as bigint)
+            as sessions_with_abandoned_cart
+    from session_categories_dated
+    group by category_id, session_date
+
+),
+
+final as (
+
+    select
+        category_id,
+        sessions,
+        sessions_with_view,
+        sessions_with_cart,
+        sessions_with_purchase,
+        strict_sessions_with_cart,
+        strict_sessions_with_purchase,
+        sessions_with_abandoned_cart,
+        {{ ecom_rate('sessions_with_cart', 'sessions_with_view') }} as view_to_cart_rate,
+        {{ ecom_rate('sessions_with_purchase', 'sessions_with_cart') }} as cart_to_purchase_rate,
+        {{ ecom_rate('sessions_with_purchase', 'sessions') }} as session_conversion_rate,
+        {{ ecom_rate('strict_sessions_with_cart', 'sessions_with_view') }} as strict_view_to_cart_rate,
+        {{ ecom_rate('strict_sessions_with_purchase', 'strict_sessions_with_cart') }}
+            as strict_cart_to_purchase_rate,
+        {{ ecom_rate('sessions_with_abandoned_cart', 'sessions_with_cart') }} as cart_abandonment_rate,
+        session_date
+    from counts
+
+)
+
+select * from final

@@ -1,0 +1,63 @@
+{{ config(dist='even', sort=['sales_date']) }}
+
+{#-
+    Sales per day of order and brand (`(none)` when missing): an order counts for a brand when it holds a
+    purchase of a product of that brand; units and revenue are that brand's share.
+-#}
+
+with
+
+int_events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+fct_orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+purchases as (
+
+    select
+        session_id,
+        coalesce(brand, '(none)') as brand,
+        user_id,
+        price
+    from int_events_sessionized
+    where event_type = 'purchase'
+
+),
+
+purchases_in_orders as (
+
+    select
+        purchases.brand,
+        purchases.session_id,
+        purchases.user_id,
+        purchases.price,
+        fct_orders.order_date
+    from purchases
+    inner join fct_orders
+        on purchases.session_id = fct_orders.session_id
+
+),
+
+final as (
+
+    select
+        brand,
+        cast(count(distinct session_id) as bigint) as orders,
+        cast(sum(case when price >= 0 then 1 else 0 end) as bigint) as units,
+        cast(count(distinct user_id) as bigint) as buyers,
+        cast(sum(case when price < 0 then 1 else 0 end) as bigint) as negative_price_purchases,
+        cast(sum(case when price > 0 then price else 0 end) as decimal(18, 2)) as revenue,
+        order_date as sales_date
+    from purchases_in_orders
+    group by brand, order_date
+
+)
+
+select * from final

@@ -1,0 +1,128 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where is_session_inferred{% endif %}"
+        ],
+        dist='user_id',
+        sort=['session_started_at'],
+    )
+}}
+
+{#-
+    One row per session. An incremental run rebuilds every given session that has an event
+    loaded since the last run or inside the lookback window, from all of its events (a late
+    event reprocesses its whole session), and every inactivity session (they are few, and a
+    late event can merge two of them: the pre-hook deletes the old ones).
+-#}
+
+with
+
+int_events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+{% if is_incremental() %}
+
+changed_sessions as (
+
+    select distinct session_id
+    from int_events_sessionized
+    where
+        not is_session_inferred
+        and (
+            loaded_at > (select max(last_loaded_at) from {{ this }})
+            or event_at >= {{ ecom_lookback_start('session_ended_at') }}
+        )
+
+),
+
+session_events as (
+
+    select *
+    from int_events_sessionized
+    where
+        is_session_inferred
+        or session_id in (select changed_sessions.session_id from changed_sessions)
+
+),
+
+{% else %}
+
+session_events as (
+
+    select * from int_events_sessionized
+
+),
+
+{% endif %}
+
+sessions_aggregated as (
+
+    select
+        session_id,
+        is_session_inferred,
+        {{ ecom_first_by('user_id', 'event_at', 'bigint') }} as user_id,
+        {{ ecom_first_by('product_id', 'event_at', 'bigint') }} as entry_product_id,
+        {{ ecom_last_by('product_id', 'event_at', 'bigint') }} as exit_product_id,
+        count(*) as event_count,
+        sum(case when event_type = 'view' then 1 else 0 end) as view_count,
+        sum(case when event_type = 'cart' then 1 else 0 end) as cart_count,
+        sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as remove_from_cart_count,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchase_count,
+        sum(case when event_type = 'purchase' and price >= 0 then 1 else 0 end) as purchased_units,
+        sum(case when event_type = 'purchase' and price < 0 then 1 else 0 end) as negative_price_purchase_count,
+        sum(case when event_type = 'purchase' and price > 0 then price else 0 end) as revenue,
+        min(event_at) as session_started_at,
+        max(event_at) as session_ended_at,
+        min(case when event_type = 'view' then event_at end) as first_view_at,
+        min(case when event_type = 'cart' then event_at end) as first_cart_at,
+        min(case when event_type = 'purchase' then event_at end) as first_purchase_at,
+        max(loaded_at) as last_loaded_at
+    from session_events
+    group by session_id, is_session_inferred
+
+),
+
+final as (
+
+    select
+        session_id,
+        user_id,
+        entry_product_id,
+        exit_product_id,
+        cast(event_count as bigint) as event_count,
+        cast(view_count as bigint) as view_count,
+        cast(cart_count as bigint) as cart_count,
+        cast(remove_from_cart_count as bigint) as remove_from_cart_count,
+        cast(purchase_count as bigint) as purchase_count,
+        cast(purchased_units as bigint) as purchased_units,
+        cast(negative_price_purchase_count as bigint) as negative_price_purchase_count,
+        cast(revenue as decimal(18, 2)) as revenue,
+        cast({{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} as bigint)
+            as duration_seconds,
+        is_session_inferred,
+        purchase_count > 0 as is_converted,
+        view_count > 0 as has_view,
+        cart_count > 0 as has_cart,
+        cart_count > 0 and purchase_count = 0 as is_cart_abandoned,
+        coalesce(first_cart_at >= first_view_at, false) as is_strict_view_to_cart,
+        coalesce(first_cart_at >= first_view_at and first_purchase_at >= first_cart_at, false)
+            as is_strict_view_to_cart_to_purchase,
+        cast(session_started_at as date) as session_date,
+        session_started_at,
+        session_ended_at,
+        first_view_at,
+        first_cart_at,
+        first_purchase_at,
+        last_loaded_at
+    from sessions_aggregated
+
+)
+
+select * from final

@@ -1,0 +1,129 @@
+{{ config(dist='even', sort=['session_date']) }}
+
+{#-
+    How the shop's sessions (user_session) differ from 30-minute inactivity sessions built
+    from the same events, per day of session start. An inactivity session starts at a
+    user's first event and after every gap longer than `ecom__session_inactivity_minutes`
+    between two consecutive events of that user, whatever their user_session.
+-#}
+
+with
+
+int_events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+events_with_previous as (
+
+    select
+        event_id,
+        case when not is_session_inferred then session_id end as session_id,
+        user_id,
+        event_at,
+        lag(event_at) over (partition by user_id order by event_at, event_id) as previous_event_at
+    from int_events_sessionized
+
+),
+
+events_flagged as (
+
+    select
+        event_id,
+        session_id,
+        user_id,
+        event_at,
+        case
+            when previous_event_at is null then 1
+            when
+                {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
+                > {{ var('ecom__session_inactivity_minutes') | int * 60 }}
+                then 1
+            else 0
+        end as is_inactivity_session_start
+    from events_with_previous
+
+),
+
+events_numbered as (
+
+    select
+        session_id,
+        user_id,
+        event_at,
+        sum(is_inactivity_session_start) over (
+            partition by user_id order by event_at, event_id rows between unbounded preceding and current row
+        ) as inactivity_session_number
+    from events_flagged
+
+),
+
+given_sessions as (
+
+    select
+        session_id,
+        cast(min(event_at) as date) as session_date,
+        count(distinct inactivity_session_number) as inactivity_sessions_spanned
+    from events_numbered
+    where session_id is not null
+    group by session_id
+
+),
+
+inactivity_sessions as (
+
+    select
+        user_id,
+        inactivity_session_number,
+        cast(min(event_at) as date) as session_date,
+        count(distinct session_id) as given_sessions_spanned
+    from events_numbered
+    group by user_id, inactivity_session_number
+
+),
+
+given_per_day as (
+
+    select
+        session_date,
+        count(*) as given_sessions,
+        sum(case when inactivity_sessions_spanned > 1 then 1 else 0 end) as given_sessions_split_by_inactivity
+    from given_sessions
+    group by session_date
+
+),
+
+inactivity_per_day as (
+
+    select
+        session_date,
+        count(*) as inactivity_sessions,
+        sum(case when given_sessions_spanned > 1 then 1 else 0 end) as inactivity_sessions_merging_given,
+        sum(case when given_sessions_spanned = 1 then 1 else 0 end) as inactivity_sessions_matching_one_given
+    from inactivity_sessions
+    group by session_date
+
+),
+
+final as (
+
+    select
+        cast(coalesce(given_per_day.given_sessions, 0) as bigint) as given_sessions,
+        cast(coalesce(inactivity_per_day.inactivity_sessions, 0) as bigint) as inactivity_sessions,
+        cast(coalesce(given_per_day.given_sessions_split_by_inactivity, 0) as bigint)
+            as given_sessions_split_by_inactivity,
+        cast(coalesce(inactivity_per_day.inactivity_sessions_merging_given, 0) as bigint)
+            as inactivity_sessions_merging_given,
+        cast(coalesce(inactivity_per_day.inactivity_sessions_matching_one_given, 0) as bigint)
+            as inactivity_sessions_matching_one_given,
+        {{ ecom_rate('inactivity_per_day.inactivity_sessions', 'given_per_day.given_sessions') }}
+            as inactivity_to_given_ratio,
+        coalesce(given_per_day.session_date, inactivity_per_day.session_date) as session_date
+    from given_per_day
+    full outer join inactivity_per_day
+        on given_per_day.session_date = inactivity_per_day.session_date
+
+)
+
+select * from final
