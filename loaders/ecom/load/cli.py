@@ -24,7 +24,7 @@ def register(group: click.Group) -> None:
 @click.option(
     "--bucket",
     default=None,
-    help="Landing bucket. Default: $ECOM_LANDING_BUCKET, else the one `ecom aws up` deployed.",
+    help="Landing bucket. Default: $ECOM_BUCKET, else the one `ecom aws up` deployed.",
 )
 @click.option(
     "--prefix",

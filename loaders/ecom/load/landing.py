@@ -70,22 +70,16 @@ def s3_client() -> Any:
 
 
 def landing_bucket() -> str:
-    """The landing bucket: ``ECOM_LANDING_BUCKET``, else the one ``ecom aws up`` deployed."""
-    bucket = os.environ.get("ECOM_LANDING_BUCKET")
+    """The landing bucket: ``ECOM_BUCKET``, else the one the deployed stack declares."""
+    bucket = os.environ.get("ECOM_BUCKET")
     if bucket:
         return bucket
     session = _aws_session()
     if session is None:
         raise LandingError(
-            "no landing bucket: set ECOM_LANDING_BUCKET or start the emulator with `ecom aws up`"
+            "no landing bucket: set ECOM_BUCKET or start the emulator with `ecom aws up`"
         )
-    resources = session.resources()
-    name = resources.get("LandingBucketName") if isinstance(resources, dict) else None
-    if not name:
-        raise LandingError(
-            "no landing bucket: set ECOM_LANDING_BUCKET or deploy the stack with `ecom aws up`"
-        )
-    return str(name)
+    return str(session.resources().bucket)
 
 
 def format_of(key: str) -> str | None:
