@@ -69,6 +69,8 @@ def load_cmd(
     s3://<bucket>/quarantine/load/ with their reason. Redshift needs ECOM_REDSHIFT_IAM_ROLE,
     REDSHIFT_HOST, REDSHIFT_USER and DBT_ENV_SECRET_REDSHIFT_PASSWORD.
     """
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from ecom.cli import console, out, stage_progress
     from ecom.load.core import LoadError, LoadReport
     from ecom.load.landing import LandingError, landing_bucket, s3_client
@@ -108,13 +110,11 @@ def load_cmd(
                 connection.close()
     except (LoadError, LandingError) as exc:
         raise click.ClickException(str(exc)) from exc
-    except Exception as exc:
-        if type(exc).__name__ in ("NoCredentialsError", "EndpointConnectionError", "ClientError"):
-            raise click.ClickException(
-                f"cannot reach the landing bucket {bucket!r}: {exc}. Is the emulator running "
-                "(`ecom aws up`), or are AWS credentials and AWS_ENDPOINT_URL set?"
-            ) from exc
-        raise
+    except (BotoCoreError, ClientError) as exc:
+        raise click.ClickException(
+            f"cannot reach the landing bucket {bucket!r}: {exc}. Is the emulator running "
+            "(`ecom aws up`), or are AWS credentials and AWS_ENDPOINT_URL set?"
+        ) from exc
 
     if as_json:
         payload = {
