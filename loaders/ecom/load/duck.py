@@ -197,6 +197,7 @@ def connect_waiting(path: Path, timeout: float) -> duckdb.DuckDBPyConnection:
     while True:
         try:
             con = connect_duckdb(path)
+            con.execute("set enable_progress_bar = false")  # the CLI draws its own
             con.execute(LOAD_AUDIT_DDL_DUCKDB)
             return con
         except duckdb.IOException as exc:
