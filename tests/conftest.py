@@ -10,6 +10,8 @@ import pytest
 from ecom.generate import GenerateConfig, generate
 from ecom.warehouse import PROJECT_ROOT
 
+pytest_plugins = ("aws_fixtures",)
+
 SAMPLE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "rees46-sample"
 
 

@@ -1,0 +1,213 @@
+"""Resolve which AWS to talk to and the names of the stack's resources.
+
+Order of precedence:
+
+1. ``AWS_ENDPOINT_URL`` in the environment: that endpoint (an emulator you run
+   yourself, LocalStack, ...), credentials from boto3's default chain (dummy ones
+   are filled in when none are configured, as emulators accept any).
+2. The local emulator recorded in ``$ECOM_HOME/aws.json`` by ``ecom aws up``
+   (skipped when ``ECOM_AWS=aws``).
+3. Real AWS through boto3's default credential chain (environment, profile, SSO,
+   instance role).
+
+If none is available, :class:`AwsNotConfigured` (a ``click.ClickException``) says
+what to run. Resource names come from the CloudFormation stack's outputs (stack
+``$ECOM_STACK``, default ``ecom``); ``ECOM_BUCKET``, ``ECOM_STREAM`` and
+``ECOM_CHECKPOINT_TABLE`` override single names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ecom.warehouse import local_state_dir
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_STACK = "ecom"
+#: Credentials used against an emulator when none are configured (moto accepts anything).
+EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+UP_HINT = (
+    "run `ecom aws up` to start the local AWS emulator, or point the commands at AWS: "
+    "set AWS_ENDPOINT_URL (an emulator of your own) or AWS credentials "
+    "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, an instance role)"
+)
+
+
+class AwsNotConfigured(click.ClickException):
+    """No AWS to talk to: neither a running emulator, an endpoint nor credentials."""
+
+
+def state_path() -> Path:
+    """The emulator's state file, written by ``ecom aws up``."""
+    return local_state_dir() / "aws.json"
+
+
+def read_state() -> dict[str, Any] | None:
+    try:
+        state: dict[str, Any] = json.loads(state_path().read_text())
+    except (OSError, ValueError):
+        return None
+    return state
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Target:
+    """The AWS the commands talk to."""
+
+    kind: str  # "endpoint" | "emulator" | "aws"
+    endpoint_url: str | None
+    region: str
+    stack_name: str
+
+    def describe(self) -> str:
+        if self.kind == "emulator":
+            return f"local emulator at {self.endpoint_url}"
+        if self.kind == "endpoint":
+            return f"AWS_ENDPOINT_URL {self.endpoint_url}"
+        return f"AWS ({self.region})"
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def stack_name() -> str:
+    return os.environ.get("ECOM_STACK", DEFAULT_STACK)
+
+
+def target() -> Target:
+    """Resolve where AWS is (see the module docstring), or raise :class:`AwsNotConfigured`."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        return Target("endpoint", endpoint.rstrip("/"), _region(), stack_name())
+    if os.environ.get("ECOM_AWS", "").lower() != "aws":
+        state = read_state()
+        if state is not None:
+            if not pid_alive(int(state.get("pid", -1))):
+                raise AwsNotConfigured(
+                    f"the local AWS emulator recorded in {state_path()} is not running "
+                    f"(pid {state.get('pid')} is gone); run `ecom aws up` to start it again"
+                )
+            return Target(
+                "emulator", state["endpoint"], state.get("region", DEFAULT_REGION), stack_name()
+            )
+    import boto3
+
+    if boto3.session.Session().get_credentials() is None:
+        raise AwsNotConfigured(f"no AWS to talk to: {UP_HINT}")
+    return Target("aws", None, _region(), stack_name())
+
+
+_lock = threading.Lock()
+_sessions: dict[tuple[str | None, str], Any] = {}
+
+
+def client(service: str, *, config: Any = None, target_: Target | None = None) -> Any:
+    """A boto3 client for ``service`` on the resolved AWS (one boto3 session per target)."""
+    import boto3
+
+    t = target_ or target()
+    kwargs: dict[str, Any] = {"region_name": t.region}
+    if t.endpoint_url:
+        kwargs["endpoint_url"] = t.endpoint_url
+    with _lock:
+        session = _sessions.get((t.endpoint_url, t.region))
+        if session is None:
+            session = boto3.session.Session()
+            _sessions[(t.endpoint_url, t.region)] = session
+    if t.kind != "aws" and session.get_credentials() is None:
+        kwargs.update(EMULATOR_CREDENTIALS)
+    if config is not None:
+        kwargs["config"] = config
+    return session.client(service, **kwargs)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Names of the stack's resources (from its CloudFormation outputs)."""
+
+    bucket: str
+    stream: str
+    checkpoint_table: str
+    stack_name: str
+    outputs: dict[str, str]
+
+
+_resources: dict[tuple[str | None, str, str], Resources] = {}
+
+
+def resources(target_: Target | None = None) -> Resources:
+    """The bucket, stream and checkpoint table of the deployed stack."""
+    t = target_ or target()
+    key = (t.endpoint_url, t.region, t.stack_name)
+    cached = _resources.get(key)
+    if cached is None:
+        cached = _load_resources(t)
+        _resources[key] = cached
+    return Resources(
+        bucket=os.environ.get("ECOM_BUCKET", cached.bucket),
+        stream=os.environ.get("ECOM_STREAM", cached.stream),
+        checkpoint_table=os.environ.get("ECOM_CHECKPOINT_TABLE", cached.checkpoint_table),
+        stack_name=cached.stack_name,
+        outputs=cached.outputs,
+    )
+
+
+def _load_resources(t: Target) -> Resources:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    cfn = client("cloudformation", target_=t)
+    try:
+        stacks = cfn.describe_stacks(StackName=t.stack_name)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            raise AwsNotConfigured(
+                f"stack {t.stack_name!r} is not deployed on the {t.describe()}: run `ecom aws up` "
+                "(local) or deploy infra/template.yaml (`ecom aws deploy`), or set ECOM_STACK"
+            ) from exc
+        raise click.ClickException(f"cannot read stack {t.stack_name!r}: {exc}") from exc
+    except BotoCoreError as exc:
+        hint = "; is the emulator running? (`ecom aws up`)" if t.kind != "aws" else ""
+        raise AwsNotConfigured(f"cannot reach the {t.describe()}: {exc}{hint}") from exc
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    missing = [
+        k
+        for k in ("LandingBucketName", "EventStreamName", "CheckpointTableName")
+        if k not in outputs
+    ]
+    if missing:
+        raise click.ClickException(
+            f"stack {t.stack_name!r} lacks the outputs {', '.join(missing)}: redeploy infra/template.yaml"
+        )
+    return Resources(
+        bucket=outputs["LandingBucketName"],
+        stream=outputs["EventStreamName"],
+        checkpoint_table=outputs["CheckpointTableName"],
+        stack_name=t.stack_name,
+        outputs=outputs,
+    )
+
+
+def forget() -> None:
+    """Drop cached sessions and stack outputs (after a redeploy, or between tests)."""
+    with _lock:
+        _sessions.clear()
+        _resources.clear()

@@ -1,0 +1,537 @@
+"""The producer: validated events -> Kinesis PutRecords, with entry-level retries and dead letters.
+
+:class:`Producer` is the reusable part (the HTTP API puts events through it too):
+``put(event)`` buffers, batches honour the PutRecords limits (500 records, 5 MiB
+per call, 1 MiB per record), only the failed entries of a call are resubmitted,
+with capped exponential backoff and full jitter, and entries still failing after
+the last attempt go to ``deadletter/producer/`` in S3 with their error.
+
+:func:`produce_files` streams CSV files through the event validator in constant
+memory: invalid rows go to ``quarantine/produce/`` with their reason, valid events
+to the producer. Counts always reconcile: ``read = sent + rejected + dead_lettered``.
+
+Not thread-safe: use one producer per thread.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import hashlib
+import json
+import random
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ecom.events import Event, ParseStats, Rejection, read_csv_events
+from ecom.stream.records import (
+    MAX_BYTES_PER_CALL,
+    MAX_BYTES_PER_RECORD,
+    MAX_RECORDS_PER_CALL,
+    decode_record,
+    encode_event,
+    hash_key,
+    partition_key,
+)
+
+#: Per-entry and whole-call error codes worth another attempt.
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "InternalFailure",
+        "InternalFailureException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ThrottlingException",
+        "KMSThrottlingException",
+        "LimitExceededException",
+        "RequestTimeout",
+    }
+)
+#: Transport errors after which a call may or may not have landed: resend all of it.
+_LOST_CALL = frozenset(
+    {"ConnectionClosedError", "EndpointConnectionError", "ReadTimeoutError", "ConnectTimeoutError"}
+)
+#: Default size of a packed record (many events in one Kinesis record); 0 disables packing.
+DEFAULT_PACK_BYTES = 64 * 1024
+DEADLETTER_PREFIX = "deadletter/producer"
+QUARANTINE_PREFIX = "quarantine/produce"
+
+
+class StreamNotFound(RuntimeError):
+    """The stream does not exist: a configuration problem, not something to dead-letter."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter: attempt n waits U(0, min(cap, base * 2^(n-1)))."""
+
+    max_attempts: int = 8
+    base_delay: float = 0.1
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+@dataclass
+class ProducerStats:
+    """Event counts (not records): ``accepted = sent + dead_lettered`` once the producer is flushed."""
+
+    accepted: int = 0
+    sent: int = 0
+    dead_lettered: int = 0
+    retried: int = 0  # event resubmissions (one event retried twice counts 2)
+    throttled: int = 0  # event failures reported by Kinesis (entry errors and failed calls)
+    records: int = 0  # Kinesis records acknowledged
+    calls: int = 0  # PutRecords calls made
+    errors: Counter[str] = field(default_factory=Counter)
+    deadletter_keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    data: bytes
+    key: str
+    explicit_hash: str | None
+    events: int
+
+    @property
+    def size(self) -> int:
+        return len(self.data) + len(self.key.encode("utf-8"))
+
+    def request(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"Data": self.data, "PartitionKey": self.key}
+        if self.explicit_hash is not None:
+            entry["ExplicitHashKey"] = self.explicit_hash
+        return entry
+
+
+class ShardRouter:
+    """Maps a partition key to the open shard owning its hash (for packing by shard)."""
+
+    def __init__(self, kinesis: Any, stream: str) -> None:
+        self._kinesis = kinesis
+        self._stream = stream
+        self.refresh()
+
+    def refresh(self) -> None:
+        shards: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StreamName": self._stream}
+        while True:
+            resp = self._kinesis.list_shards(**kwargs)
+            shards.extend(resp["Shards"])
+            token = resp.get("NextToken")
+            if not token:
+                break
+            kwargs = {"NextToken": token}
+        open_shards = [s for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
+        open_shards.sort(key=lambda s: int(s["HashKeyRange"]["StartingHashKey"]))
+        self.starts = [int(s["HashKeyRange"]["StartingHashKey"]) for s in open_shards]
+        self.shard_ids = [s["ShardId"] for s in open_shards]
+        self.refreshed_at = time.monotonic()
+
+    def route(self, key_hash: int) -> int:
+        return max(0, bisect.bisect_right(self.starts, key_hash) - 1)
+
+
+class _Pack:
+    __slots__ = ("events", "first_hash", "first_key", "lines", "size")
+
+    def __init__(self, key: str, key_hash: int) -> None:
+        self.lines: list[bytes] = []
+        self.size = 0
+        self.events = 0
+        self.first_key = key
+        self.first_hash = key_hash
+
+
+class Producer:
+    """Buffers events into PutRecords calls; retries failed entries; dead-letters what never lands.
+
+    ``pack_bytes > 0`` packs the events bound for one shard into records of up to that
+    many bytes (routed with ``ExplicitHashKey`` = the hash of the first event's partition
+    key, so a session's events stay on one shard); ``0`` sends one event per record.
+    """
+
+    def __init__(
+        self,
+        kinesis: Any,
+        stream: str,
+        *,
+        s3: Any = None,
+        bucket: str | None = None,
+        pack_bytes: int = DEFAULT_PACK_BYTES,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+        run_id: str | None = None,
+        router_refresh_seconds: float = 60.0,
+    ) -> None:
+        if pack_bytes < 0 or pack_bytes > MAX_BYTES_PER_RECORD - 512:
+            raise ValueError(
+                f"pack_bytes must be 0..{MAX_BYTES_PER_RECORD - 512}, got {pack_bytes}"
+            )
+        self.kinesis = kinesis
+        self.stream = stream
+        self.s3 = s3
+        self.bucket = bucket
+        self.pack_bytes = pack_bytes
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.rng = random.Random(seed)
+        self.run_id = run_id or f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        self.stats = ProducerStats()
+        self._batch: list[_Entry] = []
+        self._batch_bytes = 0
+        self._router: ShardRouter | None = None
+        self._router_refresh = router_refresh_seconds
+        self._packs: dict[int, _Pack] = {}
+        self._deadletter_parts = 0
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def put(self, event: Event) -> None:
+        """Queue one validated event (sent when a batch fills, or on :meth:`flush`)."""
+        self.stats.accepted += 1
+        line = encode_event(event)
+        key = partition_key(event)
+        if not self.pack_bytes:
+            self._add(_Entry(line, key, None, 1))
+            return
+        key_hash = hash_key(key)
+        router = self._router
+        if router is None:
+            router = self._router = ShardRouter(self.kinesis, self.stream)
+        shard = router.route(key_hash)
+        pack = self._packs.get(shard)
+        if pack is None:
+            pack = self._packs[shard] = _Pack(key, key_hash)
+        elif pack.size + len(line) > self.pack_bytes:
+            self._add(self._seal(pack))
+            pack = self._packs[shard] = _Pack(key, key_hash)
+        pack.lines.append(line)
+        pack.size += len(line)
+        pack.events += 1
+
+    def put_many(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.put(event)
+
+    def flush(self) -> None:
+        """Send everything queued (partial packs included) and wait for the outcome."""
+        for pack in self._packs.values():
+            self._add(self._seal(pack))
+        self._packs.clear()
+        if self._batch:
+            self._send(self._batch)
+            self._batch = []
+            self._batch_bytes = 0
+        router = self._router
+        if router is not None and time.monotonic() - router.refreshed_at > self._router_refresh:
+            router.refresh()
+
+    def close(self) -> ProducerStats:
+        self.flush()
+        return self.stats
+
+    # -- batching ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _seal(pack: _Pack) -> _Entry:
+        return _Entry(b"".join(pack.lines), pack.first_key, str(pack.first_hash), pack.events)
+
+    def _add(self, entry: _Entry) -> None:
+        if entry.size > MAX_BYTES_PER_RECORD:
+            # A valid event is at most ~2.5 KB, so this only guards direct callers.
+            self._dead_letter([(entry, "RecordTooLarge", f"{entry.size} bytes > 1 MiB")], 0)
+            return
+        if (
+            len(self._batch) >= MAX_RECORDS_PER_CALL
+            or self._batch_bytes + entry.size > MAX_BYTES_PER_CALL
+        ):
+            self._send(self._batch)
+            self._batch = []
+            self._batch_bytes = 0
+        self._batch.append(entry)
+        self._batch_bytes += entry.size
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _send(self, entries: Sequence[_Entry]) -> None:
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
+
+        pending = list(entries)
+        attempt = 1
+        while pending:
+            failed: list[tuple[_Entry, str, str]] = []
+            self.stats.calls += 1
+            try:
+                resp = self.kinesis.put_records(
+                    StreamName=self.stream, Records=[e.request() for e in pending]
+                )
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+                if code == "ResourceNotFoundException":
+                    raise StreamNotFound(f"stream {self.stream!r} not found: {message}") from exc
+                if code not in RETRYABLE_CODES:
+                    self._dead_letter([(e, code, message) for e in pending], attempt)
+                    return
+                failed = [(e, code, message) for e in pending]
+            except (
+                ConnectionClosedError,
+                EndpointConnectionError,
+                ReadTimeoutError,
+                ConnectTimeoutError,
+            ) as exc:
+                # The call may or may not have landed (a lost acknowledgement): resend all of it.
+                # Duplicates are fine, the landing zone is de-duplicated by event_id downstream.
+                failed = [(e, type(exc).__name__, str(exc)) for e in pending]
+            else:
+                for entry, result in zip(pending, resp["Records"], strict=True):
+                    code = result.get("ErrorCode")
+                    if code:
+                        failed.append((entry, code, result.get("ErrorMessage", "")))
+                    else:
+                        self.stats.sent += entry.events
+                        self.stats.records += 1
+            if not failed:
+                return
+            for entry, code, _ in failed:
+                self.stats.throttled += entry.events
+                self.stats.errors[code] += entry.events
+            retryable: list[tuple[_Entry, str, str]] = []
+            final: list[tuple[_Entry, str, str]] = []
+            for f in failed:
+                (retryable if f[1] in RETRYABLE_CODES or f[1] in _LOST_CALL else final).append(f)
+            if final:
+                self._dead_letter(final, attempt)
+            if attempt >= self.retry.max_attempts:
+                self._dead_letter(retryable, attempt)
+                return
+            pending = [f[0] for f in retryable]
+            self.stats.retried += sum(e.events for e in pending)
+            if pending:
+                self.sleep(self.retry.delay(attempt, self.rng))
+            attempt += 1
+
+    def _dead_letter(self, failures: Sequence[tuple[_Entry, str, str]], attempts: int) -> None:
+        """Write refused events to ``deadletter/producer/`` (one JSON line per event)."""
+        if not failures:
+            return
+        lines: list[str] = []
+        events = 0
+        for entry, code, message in failures:
+            events += entry.events
+            for row in _rows(entry.data):
+                lines.append(
+                    json.dumps(
+                        {
+                            "stage": "produce",
+                            "reason": "kinesis_put_failed",
+                            "error_code": code,
+                            "error_message": message,
+                            "attempts": attempts,
+                            "stream": self.stream,
+                            "partition_key": entry.key,
+                            "event_id": row[0] if row else None,
+                            "row": row,
+                        }
+                    )
+                )
+        if self.s3 is None or self.bucket is None:
+            raise RuntimeError(
+                f"{events} events could not be put to Kinesis and no dead-letter bucket is set"
+            )
+        self._deadletter_parts += 1
+        key = (
+            f"{DEADLETTER_PREFIX}/dt={datetime.now(UTC):%Y-%m-%d}/"
+            f"{self.run_id}-{self._deadletter_parts:05d}.jsonl"
+        )
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=("\n".join(lines) + "\n").encode("utf-8")
+        )
+        self.stats.dead_lettered += events
+        self.stats.deadletter_keys.append(key)
+
+
+def _rows(data: bytes) -> list[list[str]]:
+    try:
+        return decode_record(data)
+    except UnicodeDecodeError:
+        return [[data.decode("utf-8", errors="backslashreplace")]]
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProduceReport:
+    """Outcome of :func:`produce_files`. ``read = sent + rejected + dead_lettered``."""
+
+    files: int = 0
+    read: int = 0
+    sent: int = 0
+    rejected: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    records: int = 0
+    calls: int = 0
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    quarantine_keys: list[str] = field(default_factory=list)
+    deadletter_keys: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # file-level problems, one line each
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.sent + self.rejected + self.dead_lettered
+
+
+def quarantine_key(path: Path) -> str:
+    """Deterministic per input file: re-producing the same file rewrites the same object."""
+    digest = hashlib.md5(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{QUARANTINE_PREFIX}/{path.name}-{digest}.jsonl"
+
+
+class _Pacer:
+    """Sleeps so events go out at ``rate`` times their original pace (event_time deltas / rate)."""
+
+    def __init__(self, rate: float, producer: Producer) -> None:
+        self.rate = rate
+        self.producer = producer
+        self.t0: float | None = None
+        self.w0 = 0.0
+        self._minutes: dict[str, int] = {}
+
+    def _epoch(self, event_time: str) -> int:
+        minute = event_time[:16]
+        base = self._minutes.get(minute)
+        if base is None:
+            base = calendar.timegm(time.strptime(minute, "%Y-%m-%d %H:%M"))
+            if len(self._minutes) > 10_000:
+                self._minutes.clear()
+            self._minutes[minute] = base
+        return base + int(event_time[17:19])
+
+    def wait(self, event: Event) -> None:
+        ts = self._epoch(event.event_time)
+        if self.t0 is None:
+            self.t0, self.w0 = ts, time.monotonic()
+            return
+        due = self.w0 + max(0.0, ts - self.t0) / self.rate
+        ahead = due - time.monotonic()
+        if ahead > 0.005:
+            self.producer.flush()  # do not hold events back while we wait
+            ahead = due - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+
+
+def produce_files(
+    paths: Sequence[Path],
+    producer: Producer,
+    *,
+    s3: Any,
+    bucket: str,
+    rate: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ProduceReport:
+    """Validate and send every row of ``paths``; quarantine the invalid ones; flush at the end."""
+    report = ProduceReport()
+    before = (
+        producer.stats.sent,
+        producer.stats.dead_lettered,
+        producer.stats.retried,
+        producer.stats.records,
+        producer.stats.calls,
+        len(producer.stats.deadletter_keys),
+    )
+    pacer = _Pacer(rate, producer) if rate else None
+    for path in paths:
+        path = Path(path)
+        stats = ParseStats()
+        key = quarantine_key(path)
+        with (
+            tempfile.SpooledTemporaryFile(max_size=8 * 2**20, mode="w+b") as quarantine,
+            open(path, "rb") as handle,
+        ):
+            last_pos = 0
+            for n, outcome in enumerate(read_csv_events(handle, stats), start=1):
+                if isinstance(outcome, Rejection):
+                    quarantine.write(_quarantine_line(path, outcome))
+                else:
+                    if pacer is not None:
+                        pacer.wait(outcome)
+                    producer.put(outcome)
+                if progress is not None and n & 0xFFF == 0:
+                    pos = handle.tell()
+                    progress(pos - last_pos)
+                    last_pos = pos
+            if stats.empty:
+                report.notes.append(f"{path}: empty file (no header, no rows); nothing to send")
+                quarantine.write(
+                    _quarantine_record(path, None, "empty_file", "the file has no rows", "")
+                )
+            elif stats.header_missing:
+                report.notes.append(
+                    f"{path}: no REES46 header line; the first line was read as data"
+                )
+            if stats.rejected:
+                report.notes.append(
+                    f"{path}: {stats.rejected:,} invalid rows quarantined to s3://{bucket}/{key}"
+                )
+            if quarantine.tell():
+                quarantine.seek(0)
+                s3.upload_fileobj(quarantine, bucket, key)
+                report.quarantine_keys.append(key)
+            if progress is not None:
+                progress(path.stat().st_size - last_pos)
+        report.files += 1
+        report.read += stats.read
+        report.rejected += stats.rejected
+        report.rejected_by_reason.update(stats.rejected_by_reason)
+    producer.flush()
+    ps = producer.stats
+    report.sent = ps.sent - before[0]
+    report.dead_lettered = ps.dead_lettered - before[1]
+    report.retried = ps.retried - before[2]
+    report.records = ps.records - before[3]
+    report.calls = ps.calls - before[4]
+    report.errors = Counter(ps.errors)
+    report.deadletter_keys = list(ps.deadletter_keys[before[5] :])
+    return report
+
+
+def _quarantine_record(
+    path: Path, line_no: int | None, reason: str, detail: str, raw: str
+) -> bytes:
+    record = {
+        "stage": "produce",
+        "file": str(path),
+        "line": line_no,
+        "reason": reason,
+        "detail": detail,
+        "raw": raw,
+    }
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _quarantine_line(path: Path, rejection: Rejection) -> bytes:
+    return _quarantine_record(
+        path, rejection.line_no, rejection.reason, rejection.detail, rejection.raw
+    )
