@@ -1,0 +1,121 @@
+"""CLI for presenting the marts: ``ecom docs serve``, ``ecom dashboard``, ``ecom export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ecom.warehouse import local_state_dir
+
+_DUCKDB_OPTION = click.option(
+    "--duckdb",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Warehouse file. Default: .ecom/warehouse.duckdb (or $ECOM_DUCKDB_PATH).",
+)
+
+
+def default_dashboard_path() -> Path:
+    return local_state_dir() / "dashboard.html"
+
+
+@click.group("docs")
+def docs_group() -> None:
+    """The dbt docs site: models, columns, tests, lineage and metric definitions."""
+
+
+@docs_group.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option(
+    "--generate/--no-generate",
+    default=True,
+    show_default=True,
+    help="Run `dbt docs generate` first (needs the marts built); --no-generate serves what is there.",
+)
+@click.option(
+    "--target-path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="dbt target folder holding the docs. Default: target/ of the project.",
+)
+def docs_serve(port: int, generate: bool, target_path: Path | None) -> None:
+    """Generate the dbt docs site and serve it on http://127.0.0.1:PORT/ until Ctrl-C."""
+    from ecom.present.docs import DEFAULT_TARGET, DocsError, docs_server, generate_docs, url_of
+
+    target = target_path or DEFAULT_TARGET
+    try:
+        if generate:
+            generate_docs(target)
+        server = docs_server(target, port=port)
+    except (DocsError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"dbt docs site: {url_of(server)}  (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@click.command("dashboard")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write. Default: .ecom/dashboard.html",
+)
+@_DUCKDB_OPTION
+def dashboard(out: Path | None, db_path: Path | None) -> None:
+    """Write a static dashboard of the marts: one HTML file that opens offline.
+
+    Daily revenue and orders, the session funnel, cart abandonment, sessions per day,
+    top categories and brands, RFM segments and cohort retention.
+    """
+    from ecom.present.dashboard import build_dashboard
+    from ecom.present.marts import MissingMartError
+
+    try:
+        result = build_dashboard(out or default_dashboard_path(), db_path=db_path)
+    except MissingMartError as exc:
+        raise click.ClickException(str(exc)) from exc
+    f = result.figures
+    click.echo(
+        f"{len(result.panels)} charts · revenue {f['revenue']:,.2f} · orders {f['orders']:,.0f} · "
+        f"sessions {f['sessions']:,.0f} · conversion {f['session_conversion_rate'] * 100:.2f}%"
+    )
+    if result.empty_panels:
+        click.echo(f"warning: no data for {', '.join(result.empty_panels)}", err=True)
+    click.echo(f"dashboard: {result.path.resolve()}")
+
+
+@click.command("export")
+@click.argument("marts", nargs=-1)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the Parquet files. Default: .ecom/export",
+)
+@_DUCKDB_OPTION
+def export(marts: tuple[str, ...], out: Path | None, db_path: Path | None) -> None:
+    """Write the marts (all, or the MARTS named) to Parquet files, one per mart, for PowerBI."""
+    from ecom.present.export import export_marts
+    from ecom.present.marts import MissingMartError
+
+    out_dir = out or local_state_dir() / "export"
+    try:
+        exported = export_marts(out_dir, db_path=db_path, only=marts)
+    except MissingMartError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for mart in exported:
+        click.echo(f"{mart.name:<32} {mart.rows:>12,} rows  {mart.columns:>3} columns  {mart.path}")
+    click.echo(f"{len(exported)} marts written to {out_dir.resolve()}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(docs_group)
+    group.add_command(dashboard)
+    group.add_command(export)
