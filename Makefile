@@ -17,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_EVENTS ?= 200000
 DEMO_DIR ?= .ecom/demo
 
-.PHONY: help setup demo test lint bench clean
+.PHONY: help setup demo test lint bench clean browser-setup
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,8 +45,16 @@ lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff format --check loaders tests benchmarks
 	$(BIN)/mypy
 
-test: setup lint ## lints, then every test
+test: setup browser-setup lint ## lints, then every test
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The browser tests drive Debian's chromium (headless, through playwright, which downloads
+# nothing: it is pointed at /usr/bin/chromium). Installed here when missing (needs root).
+browser-setup: ## install Debian's chromium for the browser tests, if missing
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 bench: setup ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
