@@ -1,0 +1,92 @@
+"""`ecom produce` / `ecom sink` from the command line, and their errors when there is no AWS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from stream_helpers import landing_rows, valid_events
+
+from aws_fixtures import AwsStack
+from ecom.cli import main
+
+
+def test_produce_then_sink_lands_every_valid_event_of_a_generated_month(
+    aws_stack: AwsStack, small_month: list[Path]
+) -> None:
+    runner = CliRunner()
+    folder = str(small_month[0].parent)
+
+    produced = runner.invoke(main, ["produce", folder], catch_exceptions=False)
+    sunk = runner.invoke(main, ["sink", "--until-caught-up", "--buffer-mb", "0.1"])
+
+    assert produced.exit_code == 0, produced.output
+    expected = valid_events(small_month)
+    assert f"read {len(expected):,} · sent {len(expected):,} · rejected 0" in produced.output
+    assert "dead-lettered 0" in produced.output
+    assert sunk.exit_code == 0, sunk.output
+    assert f"events landed {len(expected):,}" in sunk.output
+    rows = landing_rows(aws_stack.client("s3"), aws_stack.bucket)
+    assert sorted(r["event_id"] for r in rows) == sorted(e.event_id for e in expected)
+    truth = json.loads((small_month[0].parent / "_ground_truth.json").read_text())
+    assert len({r["event_id"] for r in rows}) == truth["distinct_events"]
+
+
+def test_commands_have_help() -> None:
+    runner = CliRunner()
+    for args in (
+        ["produce", "--help"],
+        ["sink", "--help"],
+        ["aws", "--help"],
+        ["aws", "up", "--help"],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert len(result.output.splitlines()) > 6
+
+
+@pytest.fixture
+def no_aws(ecom_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "ECOM_AWS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    from ecom.aws import session
+
+    session.forget()
+    return ecom_home
+
+
+def test_without_any_aws_the_commands_say_what_to_run(
+    no_aws: Path, small_month: list[Path]
+) -> None:
+    runner = CliRunner()
+    for args in (["produce", str(small_month[0])], ["sink"], ["aws", "status"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 1, result.output
+        assert "no AWS to talk to" in result.output
+        assert "ecom aws up" in result.output and "AWS_ENDPOINT_URL" in result.output
+
+
+def test_a_stale_emulator_state_file_is_reported(no_aws: Path) -> None:
+    no_aws.mkdir(parents=True, exist_ok=True)
+    (no_aws / "aws.json").write_text(
+        json.dumps({"endpoint": "http://127.0.0.1:9", "pid": 2**22 + 1})
+    )
+    result = CliRunner().invoke(main, ["sink"])
+    assert result.exit_code == 1
+    assert "is not running" in result.output and "ecom aws up" in result.output
