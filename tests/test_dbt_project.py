@@ -1,9 +1,14 @@
-"""Real `dbt build` runs on DuckDB: generated data (checked against ground truth) and the real sample."""
+"""Real `dbt build` runs on DuckDB: generated data (checked against the generator's ground truth),
+the real REES46 sample (checked against DuckDB reading the CSV files directly), and the Redshift
+compile (every compiled model parsed by sqlglot's Redshift dialect)."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -14,53 +19,247 @@ from ecom.warehouse import run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
 
+SEGMENTS = {
+    "Champions",
+    "Loyal",
+    "Potential loyalist",
+    "New",
+    "Promising",
+    "Need attention",
+    "About to sleep",
+    "At risk",
+    "Can't lose",
+    "Hibernating",
+    "Lost",
+}
 
-def dbt(tmp_path: Path, *args: str) -> int:
-    return run_dbt(
-        [*args, "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    )
+
+def dbt(workdir: Path, db: Path, *args: str) -> int:
+    """Run dbt against the DuckDB file ``db`` with target and logs under ``workdir``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ECOM_DUCKDB_PATH", str(db))
+        return run_dbt(
+            [*args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+        )
 
 
-def test_dbt_build_on_generated_events_matches_ground_truth(
-    tmp_path: Path, ecom_home: Path
-) -> None:
-    # given generated events loaded twice (the second load must change nothing)
-    events = tmp_path / "events"
+def one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0] if len(row) == 1 else row
+
+
+@pytest.fixture(scope="module")
+def generated(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any]]]:
+    """~30k generated rows loaded twice (the second load must change nothing), then `dbt build`."""
+    work = tmp_path_factory.mktemp("dbt-generated")
+    events = work / "events"
     generate(GenerateConfig(out=events, events=30_000, seed=11))
-    first = load_files(sorted(events.glob("*.csv")))
-    again = load_files(sorted(events.glob("*.csv")))
+    db = work / "warehouse.duckdb"
+    first = load_files(sorted(events.glob("*.csv")), db_path=db, quarantine_dir=work / "q")
+    again = load_files(sorted(events.glob("*.csv")), db_path=db, quarantine_dir=work / "q")
     assert first.read == first.loaded and first.rejected == 0
     assert again.files == 0 and len(again.skipped_files) == 5
-    # when dbt builds the project
-    assert dbt(tmp_path, "build") == 0
-    # then staging holds one row per distinct event of the ground truth
+    assert dbt(work, db, "build") == 0
+    assert dbt(work, db, "source", "freshness") == 0
     truth = json.loads((events / GROUND_TRUTH_FILE).read_text())
-    con = duckdb.connect(str(ecom_home / "warehouse.duckdb"), read_only=True)
-    raw, staged, copies = con.execute(
-        "select (select count(*) from raw.events), count(*), sum(copies_delivered) from staging.stg_events"
-    ).fetchone()  # type: ignore[misc]
+    con = duckdb.connect(str(db), read_only=True)
+    yield con, truth
+    con.close()
+
+
+def test_staging_has_one_row_per_distinct_event_with_its_copies(generated: Any) -> None:
+    con, truth = generated
+    raw, staged, copies = one(
+        con,
+        "select (select count(*) from raw.events), count(*), sum(copies_delivered)"
+        " from staging.stg_events",
+    )
     assert raw == truth["rows"]
     assert staged == truth["distinct_events"]
     assert copies == truth["rows"]
+    assert truth["duplicate_rows"] > 0  # the data set exercises deduplication
 
 
-def test_dbt_build_on_the_real_sample(
-    tmp_path: Path, ecom_home: Path, sample_files: list[Path]
+def test_daily_events_and_revenue_match_ground_truth(generated: Any) -> None:
+    con, truth = generated
+    got = {
+        str(day): (events, float(revenue))
+        for day, events, revenue in con.execute(
+            "select event_date, count(*),"
+            " sum(case when event_type = 'purchase' and price > 0 then price else 0 end)"
+            " from staging.stg_events group by event_date"
+        ).fetchall()
+    }
+    expected = {
+        d["date"]: (d["distinct_events"], d["revenue"]) for d in truth["daily"] if d["rows"]
+    }
+    assert got.keys() == expected.keys()
+    for day, (events, revenue) in expected.items():
+        assert got[day][0] == events, day
+        assert got[day][1] == pytest.approx(revenue, abs=0.005), day
+
+
+def test_sessions_orders_and_revenue_match_ground_truth(generated: Any) -> None:
+    con, truth = generated
+    given, converted, inferred_events = one(
+        con,
+        "select count(*) filter (where not is_session_inferred),"
+        " count(*) filter (where is_converted and not is_session_inferred),"
+        " coalesce(sum(event_count) filter (where is_session_inferred), 0) from marts.fct_sessions",
+    )
+    assert given == truth["sessions"]
+    assert converted == truth["sessions_with_purchase"]
+    missing = one(con, "select count(*) from staging.stg_events where is_missing_session")
+    assert inferred_events == missing
+    orders, units, revenue, negative = one(
+        con,
+        "select sum(orders), sum(units), sum(revenue), sum(negative_price_purchases)"
+        " from marts.fct_sales_daily",
+    )
+    assert orders == one(con, "select count(*) from marts.fct_sessions where is_converted")
+    assert float(revenue) == pytest.approx(truth["revenue"], abs=0.005)
+    assert units + negative == truth["purchases"]
+    assert negative == truth["negative_price_purchases"]
+    # the breakdowns add up to the same units and revenue
+    for mart in ("fct_sales_daily_by_category", "fct_sales_daily_by_brand"):
+        by_units, by_revenue = one(con, f"select sum(units), sum(revenue) from marts.{mart}")
+        assert (by_units, by_revenue) == (units, revenue), mart
+
+
+def test_funnel_is_consistent_with_sessions(generated: Any) -> None:
+    con, _ = generated
+    funnel = con.execute(
+        "select sum(sessions), sum(sessions_with_view), sum(sessions_with_cart),"
+        " sum(sessions_with_purchase), sum(strict_sessions_with_cart),"
+        " sum(strict_sessions_with_purchase), sum(sessions_with_abandoned_cart)"
+        " from marts.fct_funnel_daily"
+    ).fetchone()
+    sessions = con.execute(
+        "select count(*), count(*) filter (where has_view), count(*) filter (where has_cart),"
+        " count(*) filter (where is_converted), count(*) filter (where is_strict_view_to_cart),"
+        " count(*) filter (where is_strict_view_to_cart_to_purchase),"
+        " count(*) filter (where has_cart and not is_converted) from marts.fct_sessions"
+    ).fetchone()
+    assert funnel == sessions
+    assert funnel is not None
+    # strict order is a subset of any order; some carts are never bought
+    assert funnel[4] <= funnel[2] and funnel[5] <= funnel[3] and funnel[6] > 0
+    bad_rates = one(
+        con,
+        "select count(*) from marts.fct_funnel_daily where sessions > 0 and"
+        " (session_conversion_rate is null or abs(session_conversion_rate"
+        " - sessions_with_purchase / sessions) > 1e-6)",
+    )
+    assert bad_rates == 0
+    days, first, last = one(
+        con, "select count(*), min(session_date), max(session_date) from marts.fct_funnel_daily"
+    )
+    assert days == (last - first).days + 1  # one row per day, gaps filled
+
+
+def test_customers_rfm_and_cohorts(generated: Any) -> None:
+    con, truth = generated
+    assert one(con, "select count(*) from marts.dim_customers") == truth["users"]
+    buyers = one(con, "select count(distinct user_id) from marts.fct_orders")
+    rfm_rows, rfm_users, segments = one(
+        con,
+        "select count(*), count(distinct user_id), list(distinct segment) from marts.customer_rfm",
+    )
+    assert rfm_rows == rfm_users == buyers
+    assert set(segments) <= SEGMENTS and len(segments) >= 4
+    assert one(con, "select count(*) from marts.dim_customers where is_buyer") == buyers
+    # recency is measured from the day after the last event
+    as_of = one(con, "select distinct as_of_date from marts.customer_rfm")
+    last_day = one(con, "select max(event_date) from staging.stg_events")
+    assert (as_of - last_day).days == 1
+    # every user is in exactly one acquisition cohort, retained 100% in month 0
+    cohort_users, bad_month_zero = one(
+        con,
+        "select sum(cohort_users) filter (where months_since_acquisition = 0),"
+        " count(*) filter (where months_since_acquisition = 0 and retention_rate != 1)"
+        " from marts.cohorts",
+    )
+    assert cohort_users == truth["users"] and bad_month_zero == 0
+
+
+def test_dimensions_and_session_comparison(generated: Any) -> None:
+    con, truth = generated
+    products = one(con, "select count(distinct product_id) from staging.stg_events")
+    assert one(con, "select count(*) from marts.dim_products") == products
+    days = len(truth["daily"])
+    assert one(con, "select count(*) from marts.dim_date") == days
+    given, inactivity = one(
+        con,
+        "select sum(given_sessions), sum(inactivity_sessions) from marts.session_definition_comparison",
+    )
+    assert given == truth["sessions"]
+    assert inactivity > 0
+
+
+def test_dbt_build_on_the_real_sample(tmp_path: Path, sample_files: list[Path]) -> None:
+    # given the real sample loaded into a fresh warehouse
+    db = tmp_path / "warehouse.duckdb"
+    report = load_files(sample_files, db_path=db, quarantine_dir=tmp_path / "q")
+    assert report.read == report.loaded and report.rejected == 0
+    # when dbt builds the project (models, unit, generic and singular tests)
+    assert dbt(tmp_path, db, "build") == 0
+    # then the marts agree with DuckDB reading the CSV files directly
+    files = ", ".join(f"'{f}'" for f in sample_files)
+    direct = duckdb.connect()
+    direct.execute(
+        f"create table rows as select * from read_csv([{files}], header = true, all_varchar = true)"
+    )
+    distinct, sessions, revenue = one(
+        direct,
+        "select count(*), count(distinct user_session),"
+        " sum(case when event_type = 'purchase' and cast(price as decimal(10, 2)) > 0"
+        " then cast(price as decimal(10, 2)) else 0 end) from (select distinct * from rows)",
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    assert one(con, "select count(*) from staging.stg_events") == distinct
+    assert distinct < report.loaded  # the sample holds exact duplicate rows
+    assert (
+        one(con, "select count(*) from marts.fct_sessions where not is_session_inferred")
+        == sessions
+    )
+    assert one(con, "select sum(revenue) from marts.fct_sales_daily") == revenue
+    assert one(con, "select sum(sessions) from marts.fct_funnel_daily") == one(
+        con, "select count(*) from marts.fct_sessions"
+    )
+
+
+@pytest.mark.parametrize("incremental", [False, True], ids=["full-refresh", "incremental"])
+def test_every_model_compiles_for_redshift_and_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, incremental: bool
 ) -> None:
-    report = load_files(sample_files)
-    assert (report.read, report.loaded, report.rejected) == (10_000, 10_000, 0)
-    assert dbt(tmp_path, "build") == 0
-    con = duckdb.connect(str(ecom_home / "warehouse.duckdb"), read_only=True)
-    staged = con.execute("select count(*) from staging.stg_events").fetchone()[0]  # type: ignore[index]
-    assert staged == 9_999  # the sample holds one exact duplicate row
-
-
-def test_project_compiles_for_redshift_without_a_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DBT_ENV_SECRET_REDSHIFT_PASSWORD", "not-a-secret")
-    assert dbt(tmp_path, "compile", "--target", "redshift", "--no-populate-cache") == 0
-    compiled = next((tmp_path / "target" / "compiled").rglob("stg_events.sql")).read_text()
     import sqlglot
 
-    sqlglot.parse_one(compiled, dialect="redshift")
+    monkeypatch.setenv("DBT_ENV_SECRET_REDSHIFT_PASSWORD", "not-a-secret")
+    monkeypatch.setenv("DBT_TARGET", "redshift")
+    flag = "true" if incremental else "false"
+    code = run_dbt(
+        [
+            "compile",
+            "--no-populate-cache",
+            "--vars",
+            f"{{ecom__compile_incremental: {flag}}}",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ]
+    )
+    assert code == 0
+    models = tmp_path / "target" / "compiled" / "ecom" / "models"
+    compiled = {p.stem: p.read_text() for p in models.rglob("*.sql") if p.parent.suffix != ".yml"}
+    expected = {p.stem for p in (Path(__file__).parents[1] / "models").rglob("*.sql")}
+    assert compiled.keys() == expected
+    for name, sql in compiled.items():
+        assert "struct_pack" not in sql and "generate_series" not in sql, name
+        sqlglot.parse(sql, dialect="redshift")
+    # the incremental branches really were compiled (or really were not)
+    assert ("last_loaded_at) from" in compiled["stg_events"]) is incremental
+    assert os.environ["DBT_TARGET"] == "redshift"
