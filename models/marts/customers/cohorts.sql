@@ -83,8 +83,10 @@ activity as (
 final as (
 
     select
-        cast({{ dbt.datediff('activity.cohort_month', 'activity.activity_month', 'month') }} as integer)
-            as months_since_acquisition,
+        cast(
+            {{ dbt.datediff('activity.cohort_month', 'activity.activity_month', 'month') }}  -- noqa: LT05
+            as integer
+        ) as months_since_acquisition,
         cast(cohort_sizes.cohort_users as bigint) as cohort_users,
         cast(activity.active_users as bigint) as active_users,
         cast(activity.buyers as bigint) as buyers,

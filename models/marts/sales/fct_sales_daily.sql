@@ -15,17 +15,13 @@
     and every day holding an order of a session that changed.
 -#}
 
+-- depends_on: {{ ref('fct_sessions') }}
+
 with
 
 fct_orders as (
 
     select * from {{ ref('fct_orders') }}
-
-),
-
-fct_sessions as (
-
-    select * from {{ ref('fct_sessions') }}
 
 ),
 
@@ -39,6 +35,12 @@ days as (
 ),
 
 {% if is_incremental() %}
+
+fct_sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
 
 rebuild_window as (
 

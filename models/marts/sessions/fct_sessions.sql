@@ -104,8 +104,10 @@ final as (
         cast(purchased_units as bigint) as purchased_units,
         cast(negative_price_purchase_count as bigint) as negative_price_purchase_count,
         cast(revenue as decimal(18, 2)) as revenue,
-        cast({{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} as bigint)
-            as duration_seconds,
+        cast(
+            {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }}  -- noqa: LT05
+            as bigint
+        ) as duration_seconds,
         is_session_inferred,
         purchase_count > 0 as is_converted,
         view_count > 0 as has_view,
