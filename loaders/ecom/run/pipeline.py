@@ -1,0 +1,422 @@
+"""The whole pipeline, stage by stage: generate -> AWS -> produce -> sink -> load -> dbt -> reconcile.
+
+:func:`run_pipeline` calls each stage's own importable function (nothing here re-implements a
+stage), times every stage, and hands what each stage reported to
+:func:`ecom.run.reconcile.reconcile`. A stage that fails raises :class:`StageFailed` naming it;
+counts that do not reconcile are reported by the checks (``RunReport.diverged_stage``).
+
+Faults can be injected the way the stream tests do: ``on_client(service, client)`` is called
+with every boto3 client the run creates, before it is used, so a botocore event hook can
+throttle, duplicate or drop calls on the real clients.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from ecom.events import Event
+from ecom.stream.producer import Producer, ProduceReport, RetryPolicy
+from ecom.stream.sink import SinkReport
+
+#: First-run defaults: a minute on a laptop, every mart non-trivial (five months, as REES46).
+DEFAULT_EVENTS = 100_000
+DEFAULT_MONTHS = 5
+DEFAULT_START = date(2019, 10, 1)
+#: Prefixes of the landing bucket that ``--fresh`` empties.
+FRESH_PREFIXES = ("landing/", "quarantine/", "deadletter/", "manifests/")
+
+#: Called with (stage, done, total or None, note) while a stage runs.
+ProgressFn = Callable[[str, int, int | None, str], None]
+#: Called with (service, client) for every boto3 client the run creates.
+ClientHook = Callable[[str, Any], None]
+
+
+@dataclass
+class RunHooks:
+    """Fault injection for ``ecom run`` (tests pass it as the click context's ``obj``)."""
+
+    on_client: ClientHook | None = None
+
+
+class StageFailed(RuntimeError):
+    """A stage could not complete; ``stage`` names it."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(f"stage {stage} failed: {message}")
+        self.stage = stage
+        self.reason = message
+
+
+@dataclass
+class RunConfig:
+    """What ``ecom run`` does. ``inputs`` empty means: generate ``events`` over ``months``."""
+
+    events: int = DEFAULT_EVENTS
+    months: int = DEFAULT_MONTHS
+    inputs: tuple[Path, ...] = ()
+    fresh: bool = False
+    seed: int = 46
+    data_dir: Path | None = None  # where generated files go; default $ECOM_HOME/run/events
+    docs: bool = True
+    sink_restarts: int = 3
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    db_path: Path | None = None
+
+
+@dataclass
+class SinkOutcome:
+    """Every sink attempt of one sink stage (a restart starts a new attempt from the checkpoints)."""
+
+    attempts: list[SinkReport] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        """The distinct landing objects written (a replay after a restart rewrites the same key)."""
+        return sorted({k for r in self.attempts for k in r.keys})
+
+    @property
+    def restarts(self) -> int:
+        return len(self.failures)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(r.quarantined for r in self.attempts)
+
+    @property
+    def records(self) -> int:
+        return sum(r.records for r in self.attempts)
+
+
+@dataclass
+class RunState:
+    """Everything the stages reported, for the reconciliation and the JSON report."""
+
+    config: RunConfig
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    timings: dict[str, float] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    ground_truth: dict[str, Any] | None = None
+    ground_truth_path: Path | None = None
+    aws: str = ""
+    bucket: str = ""
+    fresh_deleted: int = 0
+    drained: SinkOutcome = field(default_factory=SinkOutcome)
+    produce: ProduceReport | None = None
+    sent_ids: bytearray = field(
+        default_factory=bytearray
+    )  # 16-byte digests, one per accepted event
+    sink: SinkOutcome = field(default_factory=SinkOutcome)
+    load: Any = None  # ecom.load.core.LoadReport
+    db_path: Path | None = None
+    dbt_logs: dict[str, str] = field(default_factory=dict)
+
+
+class _RecordingProducer(Producer):
+    """The project's producer, also keeping the id of every event it accepts (16 bytes each)."""
+
+    def __init__(self, *args: Any, ids: bytearray, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ids = ids
+
+    def put(self, event: Event) -> None:
+        self.ids += bytes.fromhex(event.event_id)
+        super().put(event)
+
+
+def months_end(start: date, months: int) -> date:
+    """The last day of the ``months``-th month from ``start``'s month."""
+    index = start.year * 12 + start.month - 1 + months - 1
+    year, month = divmod(index, 12)
+    return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+
+
+@contextmanager
+def _stage(state: RunState, name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    except StageFailed:
+        raise
+    except Exception as exc:
+        raise StageFailed(name, f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        state.timings[name] = round(time.perf_counter() - started, 3)
+
+
+def run_pipeline(
+    config: RunConfig,
+    *,
+    progress: ProgressFn | None = None,
+    on_client: ClientHook | None = None,
+    state: RunState | None = None,
+) -> RunState:
+    """Run every stage; returns what they reported. Raises :class:`StageFailed` naming a failed stage.
+
+    Pass ``state`` to keep what the finished stages reported when a later one fails.
+    """
+    from ecom.aws import session
+    from ecom.warehouse import duckdb_path
+
+    state = state or RunState(config)
+    notify: ProgressFn = progress or (lambda *_: None)
+
+    def client(service: str) -> Any:
+        made = session.client(service)
+        if on_client is not None:
+            on_client(service, made)
+        return made
+
+    with _stage(state, "generate"):
+        _inputs(state, notify)
+
+    with _stage(state, "aws"):
+        res = _aws(state, client, notify)
+
+    state.db_path = config.db_path or duckdb_path()
+    if config.fresh:
+        with _stage(state, "fresh"):
+            notify("fresh", 0, None, "emptying the landing zone and the warehouse")
+            state.fresh_deleted = _empty_landing(client("s3"), res.bucket)
+            _remove_warehouse(state.db_path)
+            notify("fresh", 1, 1, f"{state.fresh_deleted:,} objects deleted")
+
+    with _stage(state, "produce"):
+        state.produce = _produce(state, res, client, notify)
+
+    with _stage(state, "sink"):
+        _sink(state.sink, res, client, config.sink_restarts, notify, "sink")
+
+    with _stage(state, "load"):
+        state.load = _load(state, res, client, notify)
+
+    with _stage(state, "dbt build"):
+        _dbt(state, ["build"], "dbt build", notify)
+
+    if config.docs:
+        with _stage(state, "dbt docs"):
+            _dbt(state, ["docs", "generate"], "dbt docs", notify)
+    return state
+
+
+# -- stages -----------------------------------------------------------------------------------
+
+
+def _inputs(state: RunState, notify: ProgressFn) -> None:
+    import json
+
+    from ecom.generate import GROUND_TRUTH_FILE, GenerateConfig, generate
+    from ecom.profile import expand_paths
+    from ecom.warehouse import local_state_dir
+
+    config = state.config
+    if config.inputs:
+        state.files = expand_paths(config.inputs)
+        if not state.files:
+            raise StageFailed("generate", "no CSV files in " + ", ".join(map(str, config.inputs)))
+        # Ground truth only when every file comes from one generated directory that has it.
+        folders = {f.parent for f in state.files}
+        if len(folders) == 1:
+            truth_path = next(iter(folders)) / GROUND_TRUTH_FILE
+            if truth_path.exists():
+                truth = json.loads(truth_path.read_text())
+                if sorted(f["name"] for f in truth.get("files", [])) == sorted(
+                    f.name for f in state.files
+                ):
+                    state.ground_truth, state.ground_truth_path = truth, truth_path
+        notify("generate", 1, 1, f"{len(state.files)} input files")
+        return
+    out = config.data_dir or local_state_dir() / "run" / "events"
+    shutil.rmtree(out, ignore_errors=True)
+    gen = GenerateConfig(
+        out=out,
+        start=DEFAULT_START,
+        end=months_end(DEFAULT_START, config.months),
+        events=config.events,
+        seed=config.seed,
+    )
+    result = generate(gen, progress=lambda done, total, note: notify("generate", done, total, note))
+    state.files = [f.path for f in result.files]
+    state.ground_truth, state.ground_truth_path = result.ground_truth, result.ground_truth_path
+
+
+def _aws(state: RunState, client: Callable[[str, Any], Any] | Any, notify: ProgressFn) -> Any:
+    """Reuse the AWS the session resolves to, or start the local emulator; deploy the stack if absent."""
+    from ecom.aws import emulator, session
+
+    notify("aws", 0, None, "resolving AWS")
+    if not os.environ.get("AWS_ENDPOINT_URL") and os.environ.get("ECOM_AWS", "").lower() != "aws":
+        emu = emulator.start()
+        notify("aws", 0, None, ("started" if emu.started else "reusing") + f" {emu.endpoint}")
+        session.forget()
+    target = session.target()
+    if target.kind == "aws" and state.config.fresh:
+        raise StageFailed(
+            "aws", "--fresh empties the landing bucket; refusing to do that on real AWS"
+        )
+    try:
+        res = session.resources(target)
+    except session.AwsNotConfigured:
+        if target.kind == "aws":
+            raise
+        notify("aws", 0, None, "deploying infra/template.yaml")
+        emulator.deploy_stack()
+        res = session.resources(target)
+    state.aws, state.bucket = target.describe(), res.bucket
+    # Records an earlier run put but never sank are landed now, so that this run's
+    # objects hold this run's records only (they are loaded with this run's objects).
+    _sink(state.drained, res, client, state.config.sink_restarts, notify, "aws")
+    notify("aws", 1, 1, target.describe())
+    return res
+
+
+def _empty_landing(s3: Any, bucket: str) -> int:
+    deleted = 0
+    for prefix in FRESH_PREFIXES:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                deleted += len(keys)
+    return deleted
+
+
+def _remove_warehouse(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def _produce(state: RunState, res: Any, client: Any, notify: ProgressFn) -> ProduceReport:
+    from ecom.stream.producer import produce_files
+
+    s3 = client("s3")
+    producer = _RecordingProducer(
+        client("kinesis"),
+        res.stream,
+        s3=s3,
+        bucket=res.bucket,
+        retry=state.config.retry,
+        ids=state.sent_ids,
+    )
+    total = sum(f.stat().st_size for f in state.files)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        notify("produce", done, total, f"{len(state.sent_ids) // 16:,} events")
+
+    return produce_files(state.files, producer, s3=s3, bucket=res.bucket, progress=advance)
+
+
+def _sink(
+    outcome: SinkOutcome,
+    res: Any,
+    client: Any,
+    restarts: int,
+    notify: ProgressFn,
+    stage: str,
+) -> None:
+    """Sink until caught up; a sink that dies is restarted from its checkpoints (``restarts`` times)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ecom.stream.sink import Sink
+
+    landed_before = 0
+
+    def report(r: SinkReport) -> None:
+        notify(stage, 0, None, f"{landed_before + r.events:,} events landed ({r.objects} objects)")
+
+    while True:
+        sink = Sink(
+            client("kinesis"),
+            client("s3"),
+            client("dynamodb"),
+            stream=res.stream,
+            bucket=res.bucket,
+            table=res.checkpoint_table,
+            progress=report,
+        )
+        try:
+            sink.run(until_caught_up=True)
+        except (BotoCoreError, ClientError) as exc:
+            outcome.attempts.append(sink.report)
+            outcome.failures.append(f"{type(exc).__name__}: {exc}")
+            if len(outcome.failures) > restarts:
+                raise StageFailed(
+                    stage, f"the sink failed {len(outcome.failures)} times; last: {exc}"
+                ) from exc
+            notify(stage, 0, None, "sink died; restarting from the DynamoDB checkpoints")
+            landed_before += sink.report.events
+            continue
+        outcome.attempts.append(sink.report)
+        return
+
+
+def _load(state: RunState, res: Any, client: Any, notify: ProgressFn) -> Any:
+    from ecom.load.duck import load_duckdb
+
+    assert state.db_path is not None
+    return load_duckdb(
+        res.bucket,
+        client=client("s3"),
+        db_path=state.db_path,
+        progress=lambda done, total, note: notify("load", done, total, note),
+    )
+
+
+_DBT_NODE = re.compile(r"\b(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _dbt(state: RunState, args: list[str], stage: str, notify: ProgressFn) -> None:
+    """Run dbt with the project's profiles, its output in a log file; progress from its node lines."""
+    from ecom.warehouse import PROJECT_ROOT, dbt_env, local_state_dir
+
+    assert state.db_path is not None
+    env = dbt_env()
+    env["ECOM_DUCKDB_PATH"] = str(state.db_path)
+    env["DBT_USE_COLORS"] = "false"
+    log_dir = local_state_dir() / "run"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{stage.replace(' ', '-')}.log"
+    state.dbt_logs[stage] = str(log_path)
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt) if dbt.exists() else "dbt", *args]
+    failed: list[str] = []
+    notify(stage, 0, None, "starting dbt")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = _ANSI.sub("", raw)
+            log.write(line)
+            match = _DBT_NODE.search(line)
+            if match:
+                done, total, status = int(match[1]), int(match[2]), match[3]
+                if status in ("ERROR", "FAIL"):
+                    failed.append(line.strip())
+                notify(stage, done, total, status.lower())
+        code = proc.wait()
+    if code != 0:
+        detail = "; ".join(failed[:5]) or "see the log"
+        raise StageFailed(stage, f"dbt exited with {code}: {detail} (log: {log_path})")
