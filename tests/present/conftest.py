@@ -16,6 +16,7 @@ from present_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Warehouse
 
 from ecom.files import load_files
 from ecom.generate import GenerateConfig, generate
+from ecom.present.docs import generate_docs
 from ecom.warehouse import run_dbt
 
 
@@ -37,7 +38,7 @@ def marts_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         mp.setenv("ECOM_DUCKDB_PATH", str(db_path))
         common = ["--target-path", str(target), "--log-path", str(root / "logs")]
         assert run_dbt(["build", *common]) == 0, "dbt build failed: see the log above"
-        assert run_dbt(["docs", "generate", *common]) == 0, "dbt docs generate failed"
+        generate_docs(target)  # the same call as `ecom docs serve`
     return Warehouse(db_path=db_path, target_dir=target, home=home)
 
 

@@ -157,3 +157,32 @@ def test_the_dashboard_reads_only_marts_of_the_public_contract(marts_warehouse: 
     }
     con.close()
     assert set(DASHBOARD_MARTS) <= tables
+
+
+def test_an_empty_mart_shows_as_an_empty_panel_and_a_warning(
+    marts_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # given marts where the brand sales are empty
+    db = tmp_path / "empty.duckdb"
+    shutil.copy(marts_warehouse.db_path, db)
+    con = duckdb.connect(str(db))
+    con.execute("delete from marts.fct_sales_daily_by_brand")
+    con.close()
+    out = tmp_path / "d.html"
+    # when the dashboard is built
+    result = CliRunner().invoke(main, ["dashboard", "--duckdb", str(db), "--out", str(out)])
+    # then it is still written, with that panel marked empty, and the CLI warns
+    assert result.exit_code == 0, result.output
+    assert "warning: no data for top-brands" in result.output
+    html = out.read_text()
+    assert '<section class="panel empty" data-chart="top-brands">' in html
+    assert html.count("panel empty") == 1
+
+
+def test_axis_ticks_are_round_and_cover_the_peak() -> None:
+    from ecom.present.svg import nice_ticks
+
+    assert nice_ticks(980.7) == [0, 250, 500, 750, 1000]
+    assert nice_ticks(4) == [0, 1, 2, 3, 4]
+    assert nice_ticks(0.87) == [0, 0.25, 0.5, 0.75, 1.0]
+    assert nice_ticks(0) == [0.0, 1.0]

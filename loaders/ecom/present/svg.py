@@ -49,10 +49,7 @@ def nice_ticks(top: float, count: int = 4) -> list[float]:
     raw = top / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    ticks = [0.0]
-    while ticks[-1] < top:
-        ticks.append(ticks[-1] + step)
-    return ticks
+    return [round(i * step, 12) for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
 def _t(x: float) -> str:
