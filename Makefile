@@ -1,5 +1,5 @@
 # Two commands set everything up from nothing (Python 3.11+ and Java 17 assumed):
-#   make demo   run the pipeline locally: generate events, load DuckDB, dbt build + docs
+#   make demo   run the whole pipeline locally (ecom run) and print its reconciliation
 #   make test   lints and every test
 #   make bench  benchmarks, written to benchmarks/RESULTS.md
 SHELL := /bin/bash
@@ -14,8 +14,8 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-DEMO_EVENTS ?= 200000
-DEMO_DIR ?= .ecom/demo
+DEMO_EVENTS ?= 100000
+DEMO_MONTHS ?= 5
 
 .PHONY: help setup demo test lint bench clean browser-setup
 
@@ -32,13 +32,10 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced ## install the locked environment into .venv
 
-demo: setup ## run the pipeline locally (no credentials): generate -> DuckDB -> dbt build -> docs
-	rm -rf $(DEMO_DIR)
-	$(BIN)/ecom generate --out $(DEMO_DIR)/events --events $(DEMO_EVENTS)
-	$(BIN)/ecom profile $(DEMO_DIR)/events --check
-	$(BIN)/ecom load-files $(DEMO_DIR)/events
-	$(BIN)/ecom dbt build
-	$(BIN)/ecom dbt docs generate
+# `ecom run`: generate -> local AWS emulator -> Kinesis -> S3 -> DuckDB -> dbt build + docs,
+# then the reconciliation report (.ecom/run/report.json). Exits non-zero if counts diverge.
+demo: setup ## run the whole pipeline locally (no credentials) and reconcile it
+	$(BIN)/ecom run --fresh --events $(DEMO_EVENTS) --months $(DEMO_MONTHS)
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check loaders tests benchmarks

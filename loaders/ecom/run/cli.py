@@ -150,6 +150,11 @@ def run_cmd(
         _print_summary(out, rec)
     _print_timings(out, state.timings, total_seconds)
     out.print(f"report: {report_path}")
+    if state.emulator_started:
+        out.print(
+            f"the local AWS emulator (pid {state.emulator_started}) keeps running for the next "
+            "run; `ecom aws down` stops it"
+        )
     if failure is not None:
         console.print(f"[red]stage {failure.stage} failed[/red]: {failure.reason}")
         raise SystemExit(1)

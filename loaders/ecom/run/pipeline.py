@@ -111,6 +111,7 @@ class RunState:
     ground_truth: dict[str, Any] | None = None
     ground_truth_path: Path | None = None
     aws: str = ""
+    emulator_started: int | None = None  # pid of an emulator this run started (it keeps running)
     bucket: str = ""
     fresh_deleted: int = 0
     drained: SinkOutcome = field(default_factory=SinkOutcome)
@@ -259,6 +260,8 @@ def _aws(state: RunState, client: Callable[[str, Any], Any] | Any, notify: Progr
     notify("aws", 0, None, "resolving AWS")
     if not os.environ.get("AWS_ENDPOINT_URL") and os.environ.get("ECOM_AWS", "").lower() != "aws":
         emu = emulator.start()
+        if emu.started:
+            state.emulator_started = emu.pid
         notify("aws", 0, None, ("started" if emu.started else "reusing") + f" {emu.endpoint}")
         session.forget()
     target = session.target()
