@@ -10,6 +10,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,15 @@ class Context:
     cache: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class ModuleRun:
+    """How one benchmark module ran: its wall time, and the error if it failed."""
+
+    name: str
+    seconds: float
+    error: str = ""
+
+
 def measure_python(code: str, env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Run Python code in a fresh interpreter: (wall seconds, peak RSS bytes of that process, stdout).
 
@@ -85,7 +95,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
 
 
-def write_results(results: list[Result], started: datetime, scale: float) -> None:
+def write_results(
+    results: list[Result], started: datetime, scale: float, runs: list[ModuleRun] | None = None
+) -> None:
+    runs = runs or []
     lines = [
         "# Benchmark results",
         "",
@@ -103,6 +116,15 @@ def write_results(results: list[Result], started: datetime, scale: float) -> Non
         lines.append(
             f"| {r.benchmark} | {r.measure} | {r.value:,.2f} {r.unit} | {base} | {ratio} | {r.target} | {met} |"
         )
+    targets = [r for r in results if r.passed is not None]
+    if targets:
+        met_count = sum(1 for r in targets if r.passed)
+        lines += ["", f"Targets met: {met_count} of {len(targets)}."]
+    if runs:
+        lines += ["", "## Runs", "", "| module | wall time | outcome |", "|---|---|---|"]
+        for m in runs:
+            outcome = f"**failed**: {m.error}" if m.error else "ok"
+            lines.append(f"| {m.name} | {m.seconds:,.1f} s | {outcome} |")
     notes = [f"- **{r.benchmark} / {r.measure}**: {r.notes}" for r in results if r.notes]
     if notes:
         lines += ["", "## Notes", "", *notes]
@@ -116,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         "--scale",
         type=float,
         default=float(os.environ.get("BENCH_SCALE", "1.0")),
-        help="fraction of the full 20.7M-row volume (default 1.0)",
+        help="fraction of the full 20.7M-row volume (default 1.0; env BENCH_SCALE)",
     )
     parser.add_argument("--only", nargs="*", help="module names to run (e.g. bench_generate)")
     parser.add_argument("--workdir", type=Path, default=ROOT / ".ecom" / "bench")
@@ -125,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     ctx = Context(workdir=args.workdir, scale=args.scale)
     started = datetime.now(UTC)
     results: list[Result] = []
+    runs: list[ModuleRun] = []
     for name in MODULES:
         short = name.rsplit(".", 1)[1]
         if args.only and short not in args.only:
@@ -136,7 +159,14 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             raise
         print(f"== {short}", file=sys.stderr, flush=True)
-        got = module.run(ctx)
+        t0 = time.perf_counter()
+        try:
+            got = module.run(ctx)
+        except Exception as exc:  # one broken benchmark must not lose the others' figures
+            traceback.print_exc()
+            runs.append(ModuleRun(short, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"))
+            continue
+        runs.append(ModuleRun(short, time.perf_counter() - t0))
         for r in got:
             print(
                 f"   {r.measure}: {r.value:,.2f} {r.unit}"
@@ -145,5 +175,27 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
         results.extend(got)
-    write_results(results, started, args.scale)
+    if args.only and RESULTS_JSON.exists():
+        results = _merge_previous(results)
+    write_results(results, started, args.scale, runs)
     print(f"wrote {RESULTS_MD.relative_to(ROOT)}", file=sys.stderr)
+    failed = [r for r in runs if r.error]
+    if failed:
+        names = ", ".join(r.name for r in failed)
+        print(f"benchmarks that failed: {names} (see RESULTS.md)", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _merge_previous(results: list[Result]) -> list[Result]:
+    """With ``--only``, keep the previous figures of the benchmarks not rerun, marked as such."""
+    previous = json.loads(RESULTS_JSON.read_text())
+    rerun = {r.benchmark for r in results}
+    kept = []
+    for item in previous:
+        if item.get("benchmark") in rerun:
+            continue
+        r = Result(**{k: v for k, v in item.items() if k in Result.__dataclass_fields__})
+        if "earlier run" not in r.notes:
+            r.notes = (r.notes + "; " if r.notes else "") + "from an earlier run of make bench"
+        kept.append(r)
+    return kept + results
