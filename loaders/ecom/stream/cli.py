@@ -29,6 +29,12 @@ def _aws() -> tuple[Any, Any]:
     return t, session.resources(t)
 
 
+def _aws_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -64,7 +70,10 @@ def produce(
     from ecom.profile import expand_paths
     from ecom.stream.producer import Producer, RetryPolicy, StreamNotFound, produce_files
 
-    files = expand_paths(paths)
+    try:
+        files = expand_paths(paths)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
     t, res = _aws()
     console.print(f"producing to stream {res.stream} on the {t.describe()}")
     s3 = session.client("s3", target_=t)
@@ -99,6 +108,8 @@ def produce(
             )
         except StreamNotFound as exc:
             raise click.ClickException(f"{exc}; is the stack deployed? (`ecom aws up`)") from exc
+        except _aws_errors() as exc:
+            raise click.ClickException(f"AWS error on the {t.describe()}: {exc}") from exc
     for note in report.notes:
         console.print(f"[yellow]note[/yellow] {note}")
     out.print(
@@ -207,6 +218,8 @@ def sink(
         previous = signal.signal(signal.SIGINT, on_sigint) if not until_caught_up else None
         try:
             report = worker.run(until_caught_up=until_caught_up, should_stop=lambda: stop["flag"])
+        except _aws_errors() as exc:
+            raise click.ClickException(f"AWS error on the {t.describe()}: {exc}") from exc
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)

@@ -126,7 +126,12 @@ class ShardRouter:
         shards: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"StreamName": self._stream}
         while True:
-            resp = self._kinesis.list_shards(**kwargs)
+            try:
+                resp = self._kinesis.list_shards(**kwargs)
+            except Exception as exc:
+                if "ResourceNotFoundException" in str(exc):
+                    raise StreamNotFound(f"stream {self._stream!r} not found") from exc
+                raise
             shards.extend(resp["Shards"])
             token = resp.get("NextToken")
             if not token:

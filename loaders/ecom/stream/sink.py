@@ -66,7 +66,8 @@ class SinkConfig:
     buffer_bytes: int = 5 * 2**20  # uncompressed CSV bytes per micro-batch
     buffer_records: int = 500_000  # events per micro-batch
     buffer_seconds: float = 300.0  # age of the oldest buffered event
-    get_limit: int = 10_000  # records per GetRecords call
+    get_limit: int = 10_000  # records per GetRecords call (the Kinesis maximum)
+    get_bytes: int = 4 * 2**20  # aim per GetRecords response (Kinesis caps it at 10 MiB)
     idle_sleep: float = 1.0  # follow mode: pause when every shard is caught up
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
@@ -213,6 +214,13 @@ class Sink:
         self.report = SinkReport()
         self.progress = progress
         self.states: dict[str, _ShardState] = {}
+        self._record_bytes = 64 * 1024.0  # running mean record size, for the GetRecords limit
+
+    def _limit(self) -> int:
+        """Records per GetRecords: bounded by count and by expected bytes, so memory stays flat
+        with packed records (real Kinesis caps a response at 10 MiB, the emulator does not)."""
+        by_bytes = int(self.config.get_bytes / max(self._record_bytes, 1.0))
+        return max(1, min(self.config.get_limit, by_bytes))
 
     # -- shards --------------------------------------------------------------------------------
 
@@ -296,9 +304,7 @@ class Sink:
             if state.iterator is None:
                 state.iterator = self._iterator(state)
             try:
-                resp = self.kinesis.get_records(
-                    ShardIterator=state.iterator, Limit=self.config.get_limit
-                )
+                resp = self.kinesis.get_records(ShardIterator=state.iterator, Limit=self._limit())
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code")
                 if code == "ExpiredIteratorException":
@@ -310,6 +316,9 @@ class Sink:
                     continue
                 raise
             records = resp.get("Records", [])
+            if records:
+                size = sum(len(r["Data"]) for r in records) / len(records)
+                self._record_bytes = 0.7 * self._record_bytes + 0.3 * size
             try:
                 for record in records:
                     self._add(state, record)
