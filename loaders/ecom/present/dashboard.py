@@ -287,13 +287,14 @@ def collect_panels(con: Any) -> tuple[list[Panel], dict[str, float], tuple[date,
         s for s in rfm if s not in RFM_SEGMENT_ORDER
     )
     buyers = sum(v[0] for v in rfm.values())
+    empty_segments = [s for s in RFM_SEGMENT_ORDER if s not in rfm]
     panels.append(
         Panel(
             "rfm-segments",
             "RFM segments: customers and revenue",
-            f"{svg.fmt_int(buyers)} buying customers scored on recency, frequency and monetary value; "
-            f"{len(RFM_SEGMENT_ORDER) - len([s for s in RFM_SEGMENT_ORDER if s in rfm])} of the "
-            f"{len(RFM_SEGMENT_ORDER)} named segments are empty; source: customer_rfm",
+            f"{svg.fmt_int(buyers)} buying customers scored on recency, frequency and monetary value"
+            + (f"; no customer in {', '.join(empty_segments)}" if empty_segments else "")
+            + "; source: customer_rfm",
             svg.paired_hbars(
                 segments,
                 [rfm[s][0] for s in segments],
@@ -361,7 +362,7 @@ def _chart_is_empty(panel: Panel) -> bool:
 
 
 KPIS = (
-    ("revenue", "Revenue", svg.fmt_money),
+    ("revenue", "Revenue", lambda x: f"{x:,.2f}"),
     ("orders", "Orders", svg.fmt_int),
     ("average_order_value", "Average order value", svg.fmt_money),
     ("sessions", "Sessions", svg.fmt_int),
