@@ -1,0 +1,104 @@
+"""``ecom backfill``: historic CSV -> validated, date-partitioned Parquet with local Spark."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+
+def register(group: click.Group) -> None:
+    group.add_command(backfill_cmd)
+
+
+@click.command("backfill")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Landing-zone root to write under (landing/events/source=backfill/..., "
+    "quarantine/backfill/...). Default: $ECOM_HOME/lake (.ecom/lake).",
+)
+@click.option(
+    "--master",
+    default="local[*]",
+    show_default=True,
+    help="Spark master; the backfill runs Spark in local mode on this machine.",
+)
+@click.option(
+    "--driver-memory", default="4g", show_default=True, help="Memory for the local Spark JVM."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+def backfill_cmd(
+    paths: tuple[Path, ...], root: Path | None, master: str, driver_memory: str, as_json: bool
+) -> None:
+    """Backfill historic REES46 CSV files (or directories of them) with Spark.
+
+    Every row is validated by the event contract (the same rules, reasons and event_id
+    as the stream); accepted rows become Parquet partitioned by event date, rejected
+    rows go to quarantine/backfill/<file>.jsonl with their reason and line number.
+    Rerunning on the same files rewrites the same partitions (no copies).
+
+    \b
+    Example:
+      ecom backfill data/2019-Oct.csv data/2019-Nov.csv --root .ecom/lake
+    On a cluster, submit spark/backfill.py instead (see docs/backfill.md).
+    """
+    from ecom.backfill import backfill, default_root, expand_inputs, load_job, local_session
+    from ecom.cli import console, out
+
+    if shutil.which("java") is None and not _java_home():
+        raise click.ClickException(
+            "Spark needs Java 17 or later: install a JDK (e.g. `apt-get install openjdk-17-jre-headless`) "
+            "or set JAVA_HOME"
+        )
+    try:
+        files = expand_inputs(paths)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    target = root or default_root()
+    job = load_job()
+    started = time.perf_counter()
+    console.print(f"starting Spark ({master}) for {len(files)} file(s) ...")
+    spark = local_session(master, driver_memory=driver_memory)
+    console.print(f"Spark up in {time.perf_counter() - started:.1f} s")
+
+    def say(message: str) -> None:
+        console.print(f"[{time.perf_counter() - started:6.1f} s] {message}")
+
+    try:
+        report = backfill(files, target, spark=spark, progress=say)
+    except job.BackfillError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        spark.stop()
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        out.print(
+            f"read {report.read:,} · accepted {report.accepted:,} · rejected {report.rejected:,} "
+            f"· written {report.written_rows:,} rows in {len(report.parquet_files)} Parquet file(s) "
+            f"over {len(report.event_dates)} day(s)"
+        )
+        for reason, n in sorted(report.rejected_by_reason.items()):
+            out.print(f"  rejected {reason}: {n:,}")
+        for name in report.files_without_header:
+            out.print(f"  no header line (read as data): {name}")
+        out.print(f"landing: {Path(target) / job.LANDING_PREFIX}")
+        for q in report.quarantine_files:
+            out.print(f"quarantine: {q}")
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+    if report.read and not report.accepted:
+        sys.exit(1)
+
+
+def _java_home() -> bool:
+    import os
+
+    home = os.environ.get("JAVA_HOME")
+    return home is not None and Path(home, "bin", "java").exists()
