@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from aws_fixtures import AwsStack
 from ecom.aws.stack import TEMPLATE
@@ -15,13 +17,29 @@ from ecom.aws.stack import TEMPLATE
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 
 
-def _template() -> dict[str, Any]:
-    from cfnlint.decode import decode
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short forms (!Ref, !Sub, !GetAtt, ...) as their long forms."""
 
-    template, problems = decode(str(TEMPLATE))
-    assert not problems, problems
-    assert template is not None
-    return dict(template)
+
+def _short_form(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {"Ref": value} if suffix == "Ref" else {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _short_form)
+
+
+@functools.cache
+def _template() -> dict[str, Any]:
+    template: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+    return template
 
 
 def test_cfn_lint_passes_on_the_template() -> None:
