@@ -217,7 +217,8 @@ def _py_repr(col: Column) -> Column:
 
 
 def _valid_id(col: Column) -> Column:
-    return col.rlike(_ID_RE) & (col.try_cast("bigint") > 0)
+    # try_cast gives null on overflow: a null must count as invalid, not fall through the CASE.
+    return F.coalesce(col.rlike(_ID_RE) & (col.try_cast("bigint") > 0), F.lit(False))
 
 
 def validate(lines: DataFrame) -> DataFrame:

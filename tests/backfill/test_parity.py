@@ -1,0 +1,264 @@
+"""The Spark job and ``ecom.events`` decide every row the same way.
+
+Each test writes real files, runs the real Spark job (local mode) and the Python reader on
+them, and compares: the same rows rejected (matched by file and line number) with the same
+reason, and the same accepted rows (event_id and every canonical field) as a multiset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecom.backfill import backfill
+from ecom.events import HEADER_LINE, Reason, read_csv_events
+
+from .helpers import python_outcomes, spark_outcomes
+
+pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.slow]
+
+GOOD = "2019-10-01 00:00:00 UTC,view,5802432,1487580005092295511,,,0.32,463240011,a6b1-4c"
+
+
+def row(**changes: str) -> str:
+    """The GOOD row with some fields replaced."""
+    fields = dict(zip(HEADER_LINE.split(","), GOOD.split(","), strict=True))
+    fields.update(changes)
+    return ",".join(fields.values())
+
+
+#: One line per case: accepted and rejected rows, every rule and its edges.
+CASES: list[str] = [
+    GOOD,
+    row(category_code="appliances.environment.vacuum", brand="runail"),
+    # prices
+    row(price="3"),
+    row(price="03.00"),
+    row(price="-0.0"),
+    row(price="-5"),
+    row(price="9999999.99"),
+    row(price="0"),
+    row(price="1.555"),
+    row(price=".5"),
+    row(price="5."),
+    row(price="+5"),
+    row(price="12345678"),
+    row(price="1e3"),
+    row(price=" 5"),
+    row(price=""),
+    row(price="1,5"),
+    # timestamps
+    row(event_time="2019-02-30 00:00:00 UTC"),
+    row(event_time="2019-02-29 10:00:00 UTC"),
+    row(event_time="2020-02-29 10:00:00 UTC"),
+    row(event_time="2000-02-29 10:00:00 UTC"),
+    row(event_time="2100-02-29 10:00:00 UTC"),
+    row(event_time="2019-04-31 10:00:00 UTC"),
+    row(event_time="2019-12-31 23:59:59 UTC"),
+    row(event_time="1969-12-31 23:59:59 UTC"),
+    row(event_time="1970-01-01 00:00:00 UTC"),
+    row(event_time="2019-13-01 00:00:00 UTC"),
+    row(event_time="2019-00-10 00:00:00 UTC"),
+    row(event_time="2019-10-00 00:00:00 UTC"),
+    row(event_time="2019-10-01T00:00:00 UTC"),
+    row(event_time="2019-10-01 24:00:00 UTC"),
+    row(event_time="2019-10-01 00:60:00 UTC"),
+    row(event_time="2019-10-01 00:00:60 UTC"),
+    row(event_time="2019-10-01 00:00:00"),
+    row(event_time="2019-10-01 00:00:00 UTC "),
+    row(event_time="2019-10-01 00:00:00 utc"),
+    row(event_time="2019-10-1 00:00:00 UTC"),
+    row(event_time=""),
+    # event types
+    row(event_type="VIEW"),
+    row(event_type="click"),
+    row(event_type=""),
+    row(event_type="purchase"),
+    row(event_type="remove_from_cart"),
+    # ids
+    row(product_id="0"),
+    row(product_id="-1"),
+    row(product_id="007"),
+    row(product_id="9223372036854775807"),
+    row(product_id="9223372036854775808"),
+    row(product_id="99999999999999999999"),
+    row(product_id="00000000000000000001"),
+    row(product_id="0000000000000000001"),
+    row(product_id="1.0"),
+    row(product_id=" 1"),
+    row(product_id=""),
+    row(product_id="１"),
+    row(category_id="abc"),
+    row(category_id="18446744073709551616"),
+    row(user_id="0"),
+    row(user_id="x1"),
+    row(user_id="9223372036854775807"),
+    # field counts
+    GOOD.rsplit(",", 1)[0],
+    GOOD + ",extra",
+    GOOD + ",",
+    "just text",
+    ",,,,,,,,",
+    ",,,,,,,,,",
+    # lengths, in characters not bytes
+    row(brand="b" * 255),
+    row(brand="b" * 256),
+    row(brand="é" * 200),
+    row(brand="é" * 256),
+    row(user_session="s" * 300),
+    row(event_time="x" * 300),
+    # free text as given: unicode, NUL, separators
+    row(brand="l'oréal", category_code="kids.toys"),
+    row(brand="\x00"),
+    row(user_session="\x1f"),
+    "\u00a0",
+    # quoted fields, split exactly as the csv module does
+    row(category_code='"a,b"'),
+    row(brand='"a""b"'),
+    row(brand='"ab"c'),
+    row(brand='b"c'),
+    row(brand='"a,b'),
+    row(user_session='"abc'),
+    row(user_session='"a,b,c"'),
+    row(price='"3.5"'),
+    row(category_code='"a,b",x'),
+    '"' + GOOD + '"',
+    # a header line that is not line 1 is data
+    HEADER_LINE,
+    # blank and whitespace-only lines are skipped, not counted
+    "",
+    "   ",
+    "\t",
+    # duplicates stay duplicates (de-duplication by event_id happens in the warehouse)
+    GOOD,
+]
+
+
+def _write(path: Path, lines: list[bytes], *, eol: bytes = b"\n", final_eol: bool = True) -> Path:
+    data = eol.join(lines) + (eol if final_eol else b"")
+    path.write_bytes(data)
+    return path
+
+
+def _compare(spark: Any, files: list[Path], root: Path) -> Any:
+    report = backfill(files, root, spark=spark)
+    py_accepted, py_rejected = python_outcomes(files)
+    sp_accepted, sp_rejected = spark_outcomes(root)
+    assert sp_rejected == py_rejected
+    assert sp_accepted == py_accepted
+    # and the counts reconcile on both sides
+    assert report.read == sum(py_accepted.values()) + len(py_rejected)
+    assert report.accepted == sum(py_accepted.values()) == report.written_rows
+    assert report.rejected == len(py_rejected)
+    return report
+
+
+def test_every_rule_and_edge_case_is_decided_the_same(spark: Any, tmp_path: Path) -> None:
+    # given: the cases in a headed LF file and in a headed CRLF file without a final newline
+    lines = [HEADER_LINE.encode()] + [c.encode("utf-8") for c in CASES]
+    (tmp_path / "in").mkdir()
+    files = [
+        _write(tmp_path / "in" / "lf.csv", lines),
+        _write(tmp_path / "in" / "crlf.csv", lines, eol=b"\r\n", final_eol=False),
+    ]
+    # when / then
+    report = _compare(spark, files, tmp_path / "lake")
+    # the cases really exercise both outcomes and every reason but invalid_utf8
+    assert report.accepted >= 20
+    assert set(report.rejected_by_reason) == set(Reason.ALL) - {Reason.INVALID_UTF8}
+
+
+def test_invalid_utf8_bom_headers_and_empty_files(spark: Any, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    good = GOOD.encode()
+    bom = b"\xef\xbb\xbf"
+    files = [
+        # invalid UTF-8: a stray byte, an overlong encoding, a surrogate, a truncated sequence
+        _write(
+            src / "utf8.csv",
+            [
+                HEADER_LINE.encode(),
+                good,
+                good.replace(b"a6b1", b"a6\xffb1"),
+                good.replace(b"a6b1", b"\xc0\xaf"),
+                good.replace(b"a6b1", b"\xed\xa0\x80"),
+                good + b"\xe2\x82",
+                row(brand="€").encode(),
+            ],
+        ),
+        # a BOM before the header, and header-like / BOM lines later in the file
+        _write(
+            src / "bom.csv",
+            [bom + HEADER_LINE.encode(), good, bom + good, HEADER_LINE.encode(), good],
+        ),
+        # no header: line 1 is data (with a BOM that must be dropped)
+        _write(src / "noheader.csv", [bom + good, good.replace(b"view", b"cart")]),
+        # header padded with spaces and CR, then blank lines
+        _write(src / "padded.csv", [b"  " + HEADER_LINE.encode() + b" \r", b"", b" \r", good]),
+        # only a header; an empty file; a file of blank lines
+        _write(src / "header_only.csv", [HEADER_LINE.encode()]),
+        _write(src / "empty.csv", [], final_eol=False),
+        _write(src / "blank.csv", [b"", b"  ", b""]),
+    ]
+    report = _compare(spark, files, tmp_path / "lake")
+    assert report.rejected_by_reason.get(Reason.INVALID_UTF8) == 4
+    assert [Path(f).name for f in report.files_without_header] == ["noheader.csv"]
+
+
+def test_one_large_file_split_in_many_scan_partitions(spark: Any, tmp_path: Path) -> None:
+    """Line numbers and the header rule hold when Spark splits one file into several tasks."""
+    src = tmp_path / "in"
+    src.mkdir()
+    lines = [HEADER_LINE.encode()]
+    for i in range(3000):
+        lines.append(row(user_id=str(i + 1), price=f"{i % 500}.{i % 7}").encode())
+        if i % 97 == 0:
+            lines.append(row(event_time=f"2019-02-{29 + i % 3} 00:00:00 UTC").encode())
+    path = _write(src / "big.csv", lines)
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(path.stat().st_size // 7))
+    try:
+        _compare(spark, [path], tmp_path / "lake")
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+
+
+def test_the_real_sample_rows_give_the_same_event_ids(
+    spark: Any, sample_files: list[Path], tmp_path: Path
+) -> None:
+    report = _compare(spark, sample_files, tmp_path / "lake")
+    assert report.read == 10_000
+    assert report.accepted == 10_000
+
+
+# -- known divergences in ecom.events (reported; these fail loudly once it is fixed) ----------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ecom.events uses re's Unicode \\d: it accepts non-ASCII digits in event_time and "
+    "price (e.g. price '١.٥0' that no warehouse can cast); the contract and Spark accept ASCII only",
+)
+def test_non_ascii_digits_are_rejected_by_both(spark: Any, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    path = _write(
+        src / "digits.csv",
+        [row(event_time="٢٠١٩-10-01 00:00:00 UTC").encode(), row(price="١.٥").encode()],
+    )
+    _compare(spark, [path], tmp_path / "lake")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=Exception,
+    reason="ecom.events.split_line raises csv.Error on a quoted line with a bare CR outside "
+    "quotes instead of rejecting the row; Spark rejects it as wrong_field_count",
+)
+def test_a_bare_cr_in_a_quoted_line_is_rejected_by_both(tmp_path: Path) -> None:
+    path = _write(tmp_path / "cr.csv", [row(brand="a\rb", category_code='"x"').encode()])
+    outcomes = list(read_csv_events(path))
+    assert [getattr(o, "reason", None) for o in outcomes] == [Reason.WRONG_FIELD_COUNT]
