@@ -356,7 +356,12 @@ def split_line(line: str) -> list[str]:
         return line.split(",")
     import csv
 
-    return next(csv.reader([line]), [])
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        # Broken quoting (e.g. a bare CR outside quotes): one unsplittable field, so the row
+        # is rejected as wrong_field_count instead of stopping the run.
+        return [line]
 
 
 def parse_line(line: bytes | str, *, line_no: int | None = None) -> Event | Rejection:
