@@ -36,6 +36,7 @@ setup: $(VENV)/.synced ## install the locked environment into .venv
 # then the reconciliation report (.ecom/run/report.json). Exits non-zero if counts diverge.
 demo: setup ## run the whole pipeline locally (no credentials) and reconcile it
 	$(BIN)/ecom run --fresh --events $(DEMO_EVENTS) --months $(DEMO_MONTHS)
+	$(BIN)/ecom dashboard
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check loaders tests benchmarks
@@ -61,3 +62,22 @@ bench: setup ## benchmarks; writes benchmarks/RESULTS.md
 
 clean: ## remove the environment and local state
 	rm -rf $(VENV) $(TOOLS) .ecom target logs
+
+# -- Airflow (issue 9): its own environment, because Airflow 3 needs protobuf >= 7 and dbt-core
+# 1.11 needs < 7. The DAGs call the project's .venv/bin/ecom and .venv/bin/dbt.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_LOCK := orchestration/airflow/requirements.lock
+
+.PHONY: airflow-setup airflow-lock
+
+$(AIRFLOW_VENV)/.synced: $(UV) $(AIRFLOW_LOCK)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(AIRFLOW_VENV)
+	VIRTUAL_ENV=$(AIRFLOW_VENV) $(UV) pip sync --quiet --require-hashes $(AIRFLOW_LOCK)
+	@touch $@
+
+airflow-setup: setup $(AIRFLOW_VENV)/.synced ## Airflow 3 + astronomer-cosmos (locked) into .venv-airflow
+
+airflow-lock: $(UV) ## re-resolve orchestration/airflow/requirements.lock from requirements.in
+	$(UV) pip compile --quiet --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu \
+		orchestration/airflow/requirements.in -o $(AIRFLOW_LOCK)

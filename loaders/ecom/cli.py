@@ -52,13 +52,12 @@ def main() -> None:
     """E-commerce clickstream pipeline for REES46-format events.
 
     \b
-    Stages, in pipeline order:
-      generate   write realistic REES46 CSV files (and a ground-truth summary)
-      profile    profile REES46 CSV files (event mix, nulls, funnel, ...)
-      load-files load CSV files straight into the local warehouse (no stream)
-      dbt        run dbt with the project's profiles (e.g. `ecom dbt build`)
+    Pipeline order:
+      generate -> aws up -> produce -> sink -> load -> dbt build -> dashboard
+      (or all of it at once: ecom run)
 
-    Everything runs locally by default: DuckDB for the warehouse, no credentials.
+    Everything runs locally by default: a moto emulator for AWS, DuckDB for the
+    warehouse, no credentials. `ecom COMMAND --help` explains each stage.
     """
 
 
