@@ -237,7 +237,14 @@ def test_the_real_sample_rows_give_the_same_event_ids(
 # -- known divergences in ecom.events (reported; these fail loudly once it is fixed) ----------
 
 
+def _python_accepts_non_ascii_digits() -> bool:
+    from ecom.events import Event, parse_line
+
+    return isinstance(parse_line(row(price="١.٥")), Event)
+
+
 @pytest.mark.xfail(
+    condition=_python_accepts_non_ascii_digits(),
     strict=True,
     reason="ecom.events uses re's Unicode \\d: it accepts non-ASCII digits in event_time and "
     "price (e.g. price '١.٥0' that no warehouse can cast); the contract and Spark accept ASCII only",
