@@ -39,8 +39,8 @@ demo: setup ## run the whole pipeline locally (no credentials) and reconcile it
 	$(BIN)/ecom dashboard
 
 lint: setup ## ruff, mypy and sqlfluff
-	$(BIN)/ruff check loaders tests benchmarks
-	$(BIN)/ruff format --check loaders tests benchmarks
+	$(BIN)/ruff check loaders tests benchmarks orchestration
+	$(BIN)/ruff format --check loaders tests benchmarks orchestration
 	$(BIN)/mypy
 	@# the dbt templater compiles the project: against an empty DuckDB file, so the lint
 	@# never depends on (or touches) the local warehouse
