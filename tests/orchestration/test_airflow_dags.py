@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -48,6 +49,41 @@ class AirflowEnv:
             timeout=timeout,
             check=False,
         )
+
+    def clone(self, home: Path) -> AirflowEnv:
+        """Another AIRFLOW_HOME with a copy of this one's migrated metadata DB (runs don't mix)."""
+        home.mkdir(parents=True)
+        shutil.copy2(self.home / "airflow.db", home / "airflow.db")
+        ecom_home = home / "ecom"
+        env = {
+            **self.env,
+            "AIRFLOW_HOME": str(home),
+            "ECOM_HOME": str(ecom_home),
+            "ECOM_DUCKDB_PATH": str(ecom_home / "warehouse.duckdb"),
+            "ECOM_DBT_TARGET_PATH": str(home / "dbt-target"),
+        }
+        return AirflowEnv(home, env)
+
+    def ecom(self, *args: str) -> str:
+        """Run the project's ``ecom`` with this Airflow's ECOM_HOME and warehouse."""
+        result = subprocess.run(
+            [str(ECOM), *args],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, f"ecom {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def task_states(self, dag_id: str) -> dict[str, str]:
+        with sqlite3.connect(self.home / "airflow.db") as db:
+            rows = db.execute(
+                "select task_id, state from task_instance where dag_id = ?", (dag_id,)
+            ).fetchall()
+        return dict(rows)
 
     def dag_graph(self, tmp: Path, env: dict[str, str] | None = None) -> dict:
         out = tmp / "graph.json"
@@ -172,29 +208,14 @@ def test_aws_target_is_configuration_only(airflow: AirflowEnv, tmp_path: Path) -
 @pytest.fixture
 def emulator_with_events(airflow: AirflowEnv, tmp_path: Path) -> Iterator[dict]:
     """`ecom aws up` in the test's ECOM_HOME, and 20,000 generated events produced into Kinesis."""
-    env = airflow.env
-
-    def ecom(*args: str) -> str:
-        result = subprocess.run(
-            [str(ECOM), *args],
-            env=env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, f"ecom {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
-
     events = tmp_path / "events"
-    ecom("generate", "--out", str(events), "--events", "20000", "--seed", "9")
-    ecom("aws", "up")
+    airflow.ecom("generate", "--out", str(events), "--events", "20000", "--seed", "9")
+    airflow.ecom("aws", "up")
     try:
-        ecom("produce", str(events))
+        airflow.ecom("produce", str(events))
         yield json.loads((events / "_ground_truth.json").read_text())
     finally:
-        ecom("aws", "down")
+        airflow.ecom("aws", "down")
 
 
 def test_pipeline_dag_runs_end_to_end(airflow: AirflowEnv, emulator_with_events: dict) -> None:
@@ -209,12 +230,7 @@ def test_pipeline_dag_runs_end_to_end(airflow: AirflowEnv, emulator_with_events:
     print(f"airflow dags test ecom_pipeline: {elapsed:.1f} s")
 
     # then Airflow recorded every task of the run as a success
-    with sqlite3.connect(airflow.home / "airflow.db") as db:
-        states = dict(
-            db.execute(
-                "select task_id, state from task_instance where dag_id = 'ecom_pipeline'"
-            ).fetchall()
-        )
+    states = airflow.task_states("ecom_pipeline")
     assert {"check_aws", "sink", "load", "dbt_cross_model_tests", "dbt_docs"} <= set(states)
     models = {p.stem for p in (PROJECT_ROOT / "models").rglob("*.sql")}
     assert {f"dbt.{m}_model_build" for m in models} | {"dbt.rees46_events_source"} <= set(states)
@@ -261,3 +277,40 @@ def test_pipeline_dag_runs_end_to_end(airflow: AirflowEnv, emulator_with_events:
     assert (target / "index.html").is_file()
     catalog = json.loads((target / "catalog.json").read_text())
     assert any(key.endswith(".fct_sessions") for key in catalog["nodes"])
+
+
+def test_backfill_dag_lands_spark_parquet_where_load_finds_it(
+    airflow: AirflowEnv, tmp_path: Path
+) -> None:
+    # given a week of generated events and a running emulator (in an Airflow home of its own)
+    af = airflow.clone(tmp_path / "airflow-backfill")
+    events = tmp_path / "events"
+    af.ecom(
+        "generate", "--out", str(events), "--start", "2019-10-01", "--end", "2019-10-07",
+        "--events", "3000", "--seed", "5",
+    )  # fmt: skip
+    truth = json.loads((events / "_ground_truth.json").read_text())
+    af.ecom("aws", "up")
+    try:
+        # when Airflow runs the backfill DAG on the file
+        conf = {"paths": [str(p) for p in sorted(events.glob("*.csv"))], "driver_memory": "1g"}
+        result = af.run("dags", "test", "ecom_backfill", "--conf", json.dumps(conf), timeout=900)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-8000:]
+        states = af.task_states("ecom_backfill")
+        assert states == {
+            "spark_backfill": "success",
+            "publish": "success",
+            "trigger_pipeline": "success",
+        }
+        # then the pipeline's loader finds exactly the backfilled rows in the landing bucket
+        af.ecom("load")
+    finally:
+        af.ecom("aws", "down")
+    con = duckdb.connect(af.env["ECOM_DUCKDB_PATH"], read_only=True)
+    try:
+        by_source = dict(con.sql("select source, count(*) from raw.events group by 1").fetchall())
+        distinct = con.sql("select count(distinct event_id) from raw.events").fetchone()[0]
+    finally:
+        con.close()
+    assert by_source == {"backfill": truth["rows"]}
+    assert distinct == truth["distinct_events"]
