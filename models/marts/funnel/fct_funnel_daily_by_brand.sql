@@ -1,8 +1,23 @@
-{{ config(dist='even', sort=['session_date']) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }}"
+            " where session_date >= {{ ecom_session_days_rebuild_from('session_date') }}{% endif %}"
+        ],
+        dist='even',
+        sort=['session_date'],
+    )
+}}
 
 {#-
     The daily funnel broken down by brand: a session counts for a brand when it has an
     event on a product of that brand (`(none)` when the brand is missing); its steps are its events on that brand.
+    An incremental run rebuilds the days of fct_funnel_daily's window: a pre-hook deletes them,
+    and the model appends every day after the last one left (macros/ecom_rebuild_from.sql),
+    from the events of those days only.
 -#}
 
 with
@@ -16,6 +31,9 @@ int_events_sessionized as (
 fct_sessions as (
 
     select * from {{ ref('fct_sessions') }}
+    {% if is_incremental() -%}
+        where session_date > {{ ecom_last_built_day('session_date') }}
+    {%- endif %}
 
 ),
 
@@ -31,6 +49,10 @@ session_brands as (
         min(case when event_type = 'cart' then event_at end) as first_cart_at,
         min(case when event_type = 'purchase' then event_at end) as first_purchase_at
     from int_events_sessionized
+    {% if is_incremental() -%}
+        -- a session after the last day built has all its events after it
+        where event_date > {{ ecom_last_built_day('session_date') }}
+    {%- endif %}
     group by session_id, coalesce(brand, '(none)')
 
 ),

@@ -1,9 +1,26 @@
-{{ config(dist='even', sort=['sales_date']) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }}"
+            " where sales_date >= {{ ecom_order_days_rebuild_from('sales_date') }}{% endif %}"
+        ],
+        dist='even',
+        sort=['sales_date'],
+    )
+}}
 
 {#-
     Sales per day of order and category: an order counts in a category when it holds a
     purchase of a product of that category; units and revenue are that category's share.
+    An incremental run rebuilds the days of fct_sales_daily's window: a pre-hook deletes them,
+    and the model appends every day after the last one left (macros/ecom_rebuild_from.sql),
+    from the purchases of those days only.
 -#}
+
+-- depends_on: {{ ref('fct_sessions') }}
 
 with
 
@@ -16,6 +33,9 @@ int_events_sessionized as (
 fct_orders as (
 
     select * from {{ ref('fct_orders') }}
+    {% if is_incremental() -%}
+        where order_date > {{ ecom_last_built_day('sales_date') }}
+    {%- endif %}
 
 ),
 
@@ -27,7 +47,12 @@ purchases as (
         user_id,
         price
     from int_events_sessionized
-    where event_type = 'purchase'
+    -- incremental: an order after the last day built has all its purchases after it
+    where
+        event_type = 'purchase'
+    {% if is_incremental() %}
+        and event_date > {{ ecom_last_built_day('sales_date') }}
+    {% endif %}
 
 ),
 

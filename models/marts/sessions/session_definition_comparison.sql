@@ -1,19 +1,61 @@
-{{ config(dist='even', sort=['session_date']) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }}"
+            " where session_date >= {{ ecom_comparison_rebuild_from() }}{% endif %}"
+        ],
+        dist='even',
+        sort=['session_date'],
+    )
+}}
 
 {#-
     How the shop's sessions (user_session) differ from 30-minute inactivity sessions built
     from the same events, per day of session start. An inactivity session starts at a
     user's first event and after every gap longer than `ecom__session_inactivity_minutes`
     between two consecutive events of that user, whatever their user_session.
+
+    An incremental run rebuilds the days from the first one where a session of either kind may
+    have changed: a pre-hook deletes them and the model appends every day after the last one
+    left (macros/ecom_rebuild_from.sql). It reads only the events from the inactivity gap before
+    those days on: a session starting on them has all its events there, and an event's gap to
+    a previous event outside them is longer than the inactivity gap, as in the full history.
 -#}
+
+-- depends_on: {{ ref('fct_sessions') }}
 
 with
 
 int_events_sessionized as (
 
     select * from {{ ref('int_events_sessionized') }}
+    {% if is_incremental() -%}
+        where event_at >= {{ dbt.dateadd(
+            'minute',
+            -(var('ecom__session_inactivity_minutes') | int),
+            dbt.dateadd('day', 1, ecom_last_built_day('session_date'))
+        ) }}
+    {%- endif %}
 
 ),
+
+{% if is_incremental() %}
+
+rebuilt_given_sessions as (
+
+    -- the given sessions starting after the last day built (the events read start later)
+    select session_id
+    from {{ ref('fct_sessions') }}
+    where
+        not is_session_inferred
+        and session_date > {{ ecom_last_built_day('session_date') }}
+
+),
+
+{% endif %}
 
 events_with_previous as (
 
@@ -66,7 +108,11 @@ given_sessions as (
         cast(min(event_at) as date) as session_date,
         count(distinct inactivity_session_number) as inactivity_sessions_spanned
     from events_numbered
-    where session_id is not null
+    where
+        session_id is not null
+    {% if is_incremental() %}
+        and session_id in (select rebuilt_given_sessions.session_id from rebuilt_given_sessions)
+    {% endif %}
     group by session_id
 
 ),
@@ -102,6 +148,10 @@ inactivity_per_day as (
         sum(case when given_sessions_spanned > 1 then 1 else 0 end) as inactivity_sessions_merging_given,
         sum(case when given_sessions_spanned = 1 then 1 else 0 end) as inactivity_sessions_matching_one_given
     from inactivity_sessions
+    {% if is_incremental() -%}
+        -- one that starts before the events read is not complete: it belongs to a day kept
+        where session_date > {{ ecom_last_built_day('session_date') }}
+    {%- endif %}
     group by session_date
 
 ),
