@@ -237,18 +237,6 @@ def test_the_real_sample_rows_give_the_same_event_ids(
 # -- known divergences in ecom.events (reported; these fail loudly once it is fixed) ----------
 
 
-def _python_accepts_non_ascii_digits() -> bool:
-    from ecom.events import Event, parse_line
-
-    return isinstance(parse_line(row(price="١.٥")), Event)
-
-
-@pytest.mark.xfail(
-    condition=_python_accepts_non_ascii_digits(),
-    strict=True,
-    reason="ecom.events uses re's Unicode \\d: it accepts non-ASCII digits in event_time and "
-    "price (e.g. price '١.٥0' that no warehouse can cast); the contract and Spark accept ASCII only",
-)
 def test_non_ascii_digits_are_rejected_by_both(spark: Any, tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
@@ -259,12 +247,6 @@ def test_non_ascii_digits_are_rejected_by_both(spark: Any, tmp_path: Path) -> No
     _compare(spark, [path], tmp_path / "lake")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="ecom.events.split_line raises csv.Error on a quoted line with a bare CR outside "
-    "quotes instead of rejecting the row; Spark rejects it as wrong_field_count",
-)
 def test_a_bare_cr_in_a_quoted_line_is_rejected_by_both(tmp_path: Path) -> None:
     path = _write(tmp_path / "cr.csv", [row(brand="a\rb", category_code='"x"').encode()])
     outcomes = list(read_csv_events(path))
