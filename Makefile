@@ -61,7 +61,7 @@ bench: setup ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
 
 clean: ## remove the environment and local state
-	rm -rf $(VENV) $(TOOLS) .ecom target logs
+	rm -rf $(VENV) $(TOOLS) .venv-airflow .ecom target logs
 
 # -- Airflow (issue 9): its own environment, because Airflow 3 needs protobuf >= 7 and dbt-core
 # 1.11 needs < 7. The DAGs call the project's .venv/bin/ecom and .venv/bin/dbt.
