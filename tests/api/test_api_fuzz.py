@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from api_helpers import post, run_sink
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_api_handler import landing_rows
 
@@ -98,6 +98,20 @@ def mutated_events(draw: st.DrawFn) -> Any:
 
 items = st.one_of(schema_events, schema_events, mutated_events(), json_values)
 
+#: A valid event and a mixed batch: explicit examples, so every kind of answer (200, 207,
+#: 400, 415) is exercised whatever the generated bodies happen to be.
+VALID_EVENT = {
+    "event_time": "2019-10-01 00:00:00 UTC",
+    "event_type": "cart",
+    "product_id": 5773203,
+    "category_id": "1487580005134238553",
+    "brand": "runail",
+    "price": 2.62,
+    "user_id": 463240011,
+    "user_session": "26dd6e6e-4dac-4778-8d2c-92e149dab885",
+}
+MIXED_BATCH = json.dumps([VALID_EVENT, {**VALID_EVENT, "price": "free"}]).encode()
+
 
 @st.composite
 def bodies(draw: st.DrawFn) -> tuple[bytes, str]:
@@ -137,6 +151,10 @@ def test_fuzzed_bodies_get_reasons_never_5xx_and_accepted_events_land(
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(bodies())
+    @example((MIXED_BATCH, "application/json"))
+    @example((json.dumps(VALID_EVENT).encode(), "application/json"))
+    @example((b"[", "application/json"))
+    @example((json.dumps(VALID_EVENT).encode(), "text/plain"))
     def check(body_and_type: tuple[bytes, str]) -> None:
         body, content_type = body_and_type
         status, answer = post(f"{api_url}/events", body, content_type=content_type)
