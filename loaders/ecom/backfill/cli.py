@@ -6,9 +6,13 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+
+T = TypeVar("T")
 
 
 def register(group: click.Group) -> None:
@@ -33,9 +37,20 @@ def register(group: click.Group) -> None:
 @click.option(
     "--driver-memory", default="4g", show_default=True, help="Memory for the local Spark JVM."
 )
+@click.option(
+    "--upload",
+    is_flag=True,
+    help="Then publish what this run wrote into the landing bucket (same keys), deleting "
+    "part files of its date partitions that the run no longer wrote.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 def backfill_cmd(
-    paths: tuple[Path, ...], root: Path | None, master: str, driver_memory: str, as_json: bool
+    paths: tuple[Path, ...],
+    root: Path | None,
+    master: str,
+    driver_memory: str,
+    upload: bool,
+    as_json: bool,
 ) -> None:
     """Backfill historic REES46 CSV files (or directories of them) with Spark.
 
@@ -47,6 +62,7 @@ def backfill_cmd(
     \b
     Example:
       ecom backfill data/2019-Oct.csv data/2019-Nov.csv --root .ecom/lake
+      ecom backfill data/2019-Oct.csv --upload     # then into the bucket for `ecom load`
     On a cluster, submit spark/backfill.py instead (see docs/backfill.md).
     """
     from ecom.backfill import backfill, default_root, expand_inputs, load_job, local_session
@@ -62,6 +78,8 @@ def backfill_cmd(
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
     target = root or default_root()
+    # with --upload, find the bucket before spending minutes in Spark
+    bucket = _aws(lambda: _landing_bucket()) if upload else None
     job = load_job()
     started = time.perf_counter()
     console.print(f"starting Spark ({master}) for {len(files)} file(s) ...")
@@ -77,8 +95,18 @@ def backfill_cmd(
         raise click.ClickException(str(exc)) from exc
     finally:
         spark.stop()
+    published = None
+    if upload:
+        published = _aws(lambda: _publish_run(target, report, bucket))
+        say(
+            f"uploaded {len(published.uploaded)} object(s) to s3://{published.bucket}/, "
+            f"deleted {len(published.deleted)} stale"
+        )
     if as_json:
-        out.print_json(json.dumps(report.to_dict()))
+        body = report.to_dict()
+        if published is not None:
+            body["upload"] = published.to_dict()
+        out.print_json(json.dumps(body))
     else:
         out.print(
             f"read {report.read:,} · accepted {report.accepted:,} · rejected {report.rejected:,} "
@@ -95,6 +123,33 @@ def backfill_cmd(
     console.print(f"done in {time.perf_counter() - started:.1f} s")
     if report.read and not report.accepted:
         sys.exit(1)
+
+
+def _landing_bucket() -> str:
+    from ecom.load.landing import landing_bucket
+
+    return landing_bucket()
+
+
+def _publish_run(target: Path, report: Any, bucket: str | None) -> Any:
+    """Publish this run's date partitions and quarantine files to the landing bucket."""
+    from ecom.backfill.publish import publish_run
+
+    return publish_run(target, report, bucket=bucket)
+
+
+def _aws(call: Callable[[], T]) -> T:
+    """``call()``, with AWS and landing-zone errors turned into a one-line CLI error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ecom.load.landing import LandingError
+
+    try:
+        return call()
+    except click.ClickException:
+        raise
+    except (LandingError, BotoCoreError, ClientError) as exc:
+        raise click.ClickException(f"landing bucket: {exc}") from exc
 
 
 def _java_home() -> bool:

@@ -8,6 +8,7 @@ Every file under ``ROOT/landing/events/source=backfill/`` and ``ROOT/quarantine/
 uploaded under the same relative key, which is where ``ecom load`` looks. Each partition folder
 is mirrored: a key in a published partition that the local partition no longer has (Spark
 renamed its part files on a rerun) is deleted, so a rerun never leaves a second copy to load.
+The logic is ``ecom.backfill.publish.publish`` (also behind ``ecom backfill --upload``).
 
     .venv/bin/python orchestration/airflow/scripts/publish_backfill.py .ecom/lake
 """
@@ -17,41 +18,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-PREFIXES = ("landing/events/source=backfill", "quarantine/backfill")
-
 
 def publish(root: Path) -> dict[str, int]:
-    from ecom.aws import session
+    from ecom.backfill.publish import publish as publish_root
 
-    s3 = session.client("s3")
-    bucket = session.resources().bucket
-    uploaded = deleted = 0
-    for prefix in PREFIXES:
-        base = root / prefix
-        if not base.is_dir():
-            continue
-        folders = {p.parent for p in base.rglob("*") if p.is_file()}
-        for folder in sorted(folders):
-            local = {
-                p.relative_to(root).as_posix(): p
-                for p in folder.iterdir()
-                if p.is_file() and not p.name.startswith((".", "_"))
-            }
-            for key, path in sorted(local.items()):
-                s3.upload_file(str(path), bucket, key)
-                uploaded += 1
-            folder_prefix = folder.relative_to(root).as_posix() + "/"
-            pages = s3.get_paginator("list_objects_v2").paginate(
-                Bucket=bucket, Prefix=folder_prefix
-            )
-            for page in pages:
-                for obj in page.get("Contents", []):
-                    key = obj["Key"]
-                    if "/" not in key[len(folder_prefix) :] and key not in local:
-                        s3.delete_object(Bucket=bucket, Key=key)
-                        deleted += 1
+    report = publish_root(root)
+    uploaded, deleted = len(report.uploaded), len(report.deleted)
     print(
-        f"published {root} to s3://{bucket}/: {uploaded} objects uploaded, {deleted} stale deleted"
+        f"published {root} to s3://{report.bucket}/: "
+        f"{uploaded} objects uploaded, {deleted} stale deleted"
     )
     return {"uploaded": uploaded, "deleted": deleted}
 
