@@ -88,10 +88,14 @@ def _slice(files: list[Path], rows: int, target: Path) -> Path:
     return target
 
 
-def _cpu(fn: Any) -> tuple[float, int]:
-    start = time.process_time()
-    n = fn()
-    return time.process_time() - start, n
+def _cpu(fn: Any, repeat: int = 3) -> tuple[float, int]:
+    """The least process CPU time of ``repeat`` runs (the others met noise), and the count."""
+    best, n = float("inf"), 0
+    for _ in range(repeat):
+        start = time.process_time()
+        n = fn()
+        best = min(best, time.process_time() - start)
+    return best, n
 
 
 def _bare_csv(path: Path) -> int:
@@ -104,6 +108,19 @@ def _bare_csv(path: Path) -> int:
 
 def _validator(path: Path) -> int:
     return sum(1 for _ in read_csv_events(path))
+
+
+def _producer_rows(path: Path) -> int:
+    """The producer fed row by row (read_csv_events + put, as with --rate), packed."""
+    from ecom.events import Event
+    from ecom.stream.producer import Producer
+
+    producer = Producer(NullKinesis(), "bench", pack_bytes=64 * 1024)
+    for outcome in read_csv_events(path):
+        if isinstance(outcome, Event):
+            producer.put(outcome)
+    producer.flush()
+    return producer.stats.sent
 
 
 def _producer(path: Path, pack_bytes: int) -> int:
@@ -208,6 +225,7 @@ def run(ctx: Context) -> list[Result]:
     val_s, val_n = _cpu(lambda: _validator(path))
     prod_s, prod_n = _cpu(lambda: _producer(path, 64 * 1024))
     single_s, single_n = _cpu(lambda: _producer(path, 0))
+    rows_s, rows_n = _cpu(lambda: _producer_rows(path))
     base_rate = base_n / base_s
     prod_rate = prod_n / prod_s
     results = [
@@ -222,11 +240,12 @@ def run(ctx: Context) -> list[Result]:
             f">= {TARGET_CPU_RATIO}x",
             prod_rate / base_rate >= TARGET_CPU_RATIO,
             notes=(
-                f"{prod_n:,} events, process CPU time. The shared validator alone (ecom.events."
-                f"read_csv_events, not the producer's code) runs at {val_n / val_s:,.0f} events/s = "
-                f"{val_n / val_s / base_rate:.2f}x the bare loop, so it bounds the producer; the "
-                f"producer's own encoding and batching cost {(prod_s - val_s) / prod_n * 1e6:.2f} µs/event "
-                f"on top (producer = {prod_rate / (val_n / val_s):.2f}x the validator alone)."
+                f"{prod_n:,} events, process CPU time, best of 3 (DuckDB's thread included), blocks of 4 MB "
+                f"validated together (ecom.blocks). Row by row, the validator alone (ecom.events."
+                f"read_csv_events) runs at {val_n / val_s:,.0f} events/s = "
+                f"{val_n / val_s / base_rate:.2f}x the bare loop, and the producer fed row by row "
+                f"(the --rate path) at {rows_n / rows_s:,.0f} events/s = "
+                f"{rows_n / rows_s / base_rate:.2f}x."
             ),
         ),
         Result(

@@ -383,6 +383,24 @@ def parse_line(line: bytes | str, *, line_no: int | None = None) -> Event | Reje
     return parse_fields(split_line(text), line_no=line_no, raw=text)
 
 
+def _parse_nonblank(line: bytes, line_no: int) -> Event | Rejection:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return parse_line(line, line_no=line_no)
+    return (_fast_parse(text) if '"' not in text else None) or parse_fields(
+        split_line(text), line_no=line_no, raw=text
+    )
+
+
+def parse_line_bytes(line: bytes, line_no: int) -> Event | Rejection | None:
+    """One line of a file (line ending removed) as :func:`read_csv_events` reads it: ``None``
+    for a blank line, which is skipped and not counted."""
+    if not line or line.isspace():
+        return None
+    return _parse_nonblank(line, line_no)
+
+
 def _strip_eol(line: bytes) -> bytes:
     if line.endswith(b"\n"):
         line = line[:-1]
@@ -432,14 +450,7 @@ def read_csv_events(
         if not line or line.isspace():
             continue
         saw_any = True
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            outcome = parse_line(line, line_no=line_no)
-        else:
-            outcome = (_fast_parse(text) if '"' not in text else None) or parse_fields(
-                split_line(text), line_no=line_no, raw=text
-            )
+        outcome = _parse_nonblank(line, line_no)
         add(outcome)
         yield outcome
     stats.empty = not saw_any
