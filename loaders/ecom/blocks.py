@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ecom.events import HEADER_LINE, Event, ParseStats, Rejection, parse_line_bytes
+from ecom.events import HEADER_LINE, Event, ParseStats, Rejection, parse_line_bytes, strip_eol
 
 #: Bytes read per block (whole lines are added to reach the next line break).
 DEFAULT_BLOCK_BYTES = 4 * 2**20
@@ -120,7 +120,7 @@ class BlockReader:
         saw_any = False
         line_no = 1
         if first:
-            line = _strip_eol(first)
+            line = strip_eol(first)
             if line.startswith(b"\xef\xbb\xbf"):
                 line = line[3:]
             if line.strip() == HEADER_LINE.encode():
@@ -257,21 +257,13 @@ def _partition_keys(body: pa.LargeStringArray) -> pa.LargeStringArray:
     return keys
 
 
-def _strip_eol(line: bytes) -> bytes:
-    if line.endswith(b"\n"):
-        line = line[:-1]
-    if line.endswith(b"\r"):
-        line = line[:-1]
-    return line
-
-
 def _rows(
     data: bytes, offsets: np.ndarray, indices: Any, first_line_no: int
 ) -> list[Event | Rejection]:
     """The row validator's outcome for the given lines of a block (blank lines skipped)."""
     out: list[Event | Rejection] = []
     for i in indices:
-        line = _strip_eol(data[offsets[i] : offsets[i + 1]])
+        line = strip_eol(data[offsets[i] : offsets[i + 1]])
         outcome = parse_line_bytes(line, first_line_no + int(i))
         if outcome is not None:
             out.append(outcome)

@@ -401,7 +401,8 @@ def parse_line_bytes(line: bytes, line_no: int) -> Event | Rejection | None:
     return _parse_nonblank(line, line_no)
 
 
-def _strip_eol(line: bytes) -> bytes:
+def strip_eol(line: bytes) -> bytes:
+    """``line`` without its ``\\n``, ``\\r\\n`` or final ``\\r``."""
     if line.endswith(b"\n"):
         line = line[:-1]
     if line.endswith(b"\r"):
@@ -414,7 +415,7 @@ def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]
     for line_no, line in enumerate(stream, start=1):
         if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
-        yield line_no, _strip_eol(line)
+        yield line_no, strip_eol(line)
 
 
 def read_csv_events(
