@@ -170,7 +170,6 @@ class BlockReader:
 
         canonical = _match(lines, CANONICAL_ROW)
         others = np.flatnonzero(~canonical)
-        accepted = canonical
         if len(others):
             rest = lines.take(pa.array(others))
             short = _match(rest, SHORT_PRICE_ROW)
@@ -184,11 +183,15 @@ class BlockReader:
                 fixed = rest.filter(pa.array(short))
                 fixed = pc.replace_substring_regex(fixed, *_ONE_DECIMAL)
                 fixed = pc.replace_substring_regex(fixed, *_NO_DECIMAL)
-                mask = np.zeros(len(lines), bool)
-                mask[others[short]] = True
-                lines = pc.replace_with_mask(lines, pa.array(mask), fixed)
-                accepted = canonical | mask
-            lines = lines.filter(pa.array(accepted))
+                # each fixed row takes its original's place: take from lines + fixed
+                fixed_rows = others[short]
+                order = np.arange(len(lines))
+                order[fixed_rows] = len(lines) + np.arange(len(fixed))
+                keep = canonical.copy()
+                keep[fixed_rows] = True
+                lines = pa.concat_arrays([lines, fixed]).take(pa.array(order[keep]))
+            else:
+                lines = lines.filter(pa.array(canonical))
         else:
             rejections = []
         if not len(lines):

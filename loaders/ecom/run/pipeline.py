@@ -26,6 +26,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+
+from ecom.blocks import Block
 from ecom.events import Event
 from ecom.stream.producer import Producer, ProduceReport, RetryPolicy
 from ecom.stream.sink import SinkReport
@@ -135,6 +138,13 @@ class _RecordingProducer(Producer):
     def put(self, event: Event) -> None:
         self.ids += bytes.fromhex(event.event_id)
         super().put(event)
+
+    def put_block(self, block: Block) -> None:
+        if block.lines is not None and len(block.lines):
+            # a landing line starts with the event's event_id (32 hex digits)
+            hexes = pc.utf8_slice_codeunits(block.lines, 0, 32).to_pylist()
+            self.ids += bytes.fromhex("".join(hexes))
+        super().put_block(block)
 
 
 def months_end(start: date, months: int) -> date:
