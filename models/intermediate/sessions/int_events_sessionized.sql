@@ -1,4 +1,8 @@
-{#- Every distinct event with its session: the given user_session, else its inactivity session. -#}
+{#-
+    Every distinct event with its session: the given user_session, else its inactivity session.
+    A union rather than a join, so that a filter on event time (incremental models read a few
+    days) reaches the scan of stg_events directly.
+-#}
 
 with
 
@@ -14,24 +18,50 @@ int_inferred_sessions as (
 
 ),
 
-final as (
+given_sessions as (
 
     select
-        stg_events.event_id,
-        coalesce(stg_events.session_id, int_inferred_sessions.session_id) as session_id,
-        stg_events.product_id,
-        stg_events.category_id,
-        stg_events.user_id,
-        stg_events.event_type,
-        stg_events.brand,
-        stg_events.price,
-        stg_events.session_id is null as is_session_inferred,
-        stg_events.event_date,
-        stg_events.event_at,
-        stg_events.loaded_at
+        event_id,
+        session_id,
+        product_id,
+        category_id,
+        user_id,
+        event_type,
+        brand,
+        price,
+        false as is_session_inferred,
+        event_date,
+        event_at,
+        loaded_at
     from stg_events
-    left join int_inferred_sessions
-        on stg_events.event_id = int_inferred_sessions.event_id
+    where session_id is not null
+
+),
+
+inferred_sessions as (
+
+    select
+        event_id,
+        session_id,
+        product_id,
+        category_id,
+        user_id,
+        event_type,
+        brand,
+        price,
+        true as is_session_inferred,
+        event_date,
+        event_at,
+        loaded_at
+    from int_inferred_sessions
+
+),
+
+final as (
+
+    select * from given_sessions
+    union all
+    select * from inferred_sessions
 
 )
 

@@ -1,8 +1,11 @@
+{{ config(materialized='table', dist='user_id', sort=['event_at']) }}
+
 {#-
     Events whose source row had no user_session, assigned per user to inactivity sessions:
     a new session starts at a user's first such event and after every gap longer than
     `ecom__session_inactivity_minutes`. The session id is the MD5 of the user and the
-    session's first event time, so it is stable across runs.
+    session's first event time, so it is stable across runs. A table (these events are few)
+    carrying every column int_events_sessionized needs, so that view reads no join.
 -#}
 
 with
@@ -15,10 +18,7 @@ stg_events as (
 
 events_without_session as (
 
-    select
-        event_id,
-        user_id,
-        event_at
+    select *
     from stg_events
     where session_id is null
 
@@ -27,9 +27,7 @@ events_without_session as (
 events_with_previous as (
 
     select
-        event_id,
-        user_id,
-        event_at,
+        *,
         lag(event_at) over (partition by user_id order by event_at, event_id) as previous_event_at
     from events_without_session
 
@@ -38,9 +36,7 @@ events_with_previous as (
 session_starts_flagged as (
 
     select
-        event_id,
-        user_id,
-        event_at,
+        *,
         case
             when previous_event_at is null then 1
             when
@@ -56,9 +52,7 @@ session_starts_flagged as (
 events_numbered as (
 
     select
-        event_id,
-        user_id,
-        event_at,
+        *,
         sum(is_session_start) over (
             partition by user_id order by event_at, event_id rows between unbounded preceding and current row
         ) as user_session_number
@@ -69,9 +63,7 @@ events_numbered as (
 events_with_session_start as (
 
     select
-        event_id,
-        user_id,
-        event_at,
+        *,
         min(event_at) over (partition by user_id, user_session_number) as session_started_at
     from events_numbered
 
@@ -84,7 +76,14 @@ final as (
         {{ dbt.hash(dbt.concat(["'inferred|'", "cast(user_id as varchar)", "'|'", "cast(session_started_at as varchar)"])) }}
             as session_id,
         user_id,
-        event_at
+        product_id,
+        category_id,
+        event_type,
+        brand,
+        price,
+        event_date,
+        event_at,
+        loaded_at
     from events_with_session_start
 
 )
