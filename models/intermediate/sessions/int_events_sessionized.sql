@@ -4,6 +4,11 @@
     days) reaches the scan of stg_events directly.
 -#}
 
+{%- set event_columns = (
+    'event_id, session_id, product_id, category_id, user_id, event_type, brand, price,'
+    ~ ' event_date, event_at, loaded_at'
+) %}
+
 with
 
 stg_events as (
@@ -21,18 +26,8 @@ int_inferred_sessions as (
 given_sessions as (
 
     select
-        event_id,
-        session_id,
-        product_id,
-        category_id,
-        user_id,
-        event_type,
-        brand,
-        price,
-        false as is_session_inferred,
-        event_date,
-        event_at,
-        loaded_at
+        {{ event_columns }},
+        false as is_session_inferred
     from stg_events
     where session_id is not null
 
@@ -41,18 +36,8 @@ given_sessions as (
 inferred_sessions as (
 
     select
-        event_id,
-        session_id,
-        product_id,
-        category_id,
-        user_id,
-        event_type,
-        brand,
-        price,
-        true as is_session_inferred,
-        event_date,
-        event_at,
-        loaded_at
+        {{ event_columns }},
+        true as is_session_inferred
     from int_inferred_sessions
 
 ),
