@@ -1,0 +1,176 @@
+{#-
+    The bodies of the daily marts broken down by a product attribute (brand, category): one
+    query each for the funnel and for sales, with the breakdown column `dimension` computed
+    from each event by `expression`. The models keep their config, pre-hook and docs.
+-#}
+
+{#- fct_funnel_daily_by_<dimension>: sessions per day of session start and group. -#}
+{% macro ecom_funnel_daily_breakdown(dimension, expression) %}
+with
+
+int_events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+fct_sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+    {% if is_incremental() -%}
+        where session_date > {{ ecom_last_built_day('session_date') }}
+    {%- endif %}
+
+),
+
+session_groups as (
+
+    select
+        session_id,
+        {{ expression }}{% if expression != dimension %} as {{ dimension }}{% endif %},
+        max(case when event_type = 'view' then 1 else 0 end) as has_view,
+        max(case when event_type = 'cart' then 1 else 0 end) as has_cart,
+        max(case when event_type = 'purchase' then 1 else 0 end) as has_purchase,
+        min(case when event_type = 'view' then event_at end) as first_view_at,
+        min(case when event_type = 'cart' then event_at end) as first_cart_at,
+        min(case when event_type = 'purchase' then event_at end) as first_purchase_at
+    from int_events_sessionized
+    {% if is_incremental() -%}
+        -- a session after the last day built has all its events after it
+        where event_date > {{ ecom_last_built_day('session_date') }}
+    {%- endif %}
+    group by session_id, {{ expression }}
+
+),
+
+session_groups_dated as (
+
+    select
+        session_groups.*,
+        fct_sessions.session_date,
+        case when session_groups.first_cart_at >= session_groups.first_view_at then 1 else 0 end
+            as is_strict_view_to_cart,
+        case
+            when
+                session_groups.first_cart_at >= session_groups.first_view_at
+                and session_groups.first_purchase_at >= session_groups.first_cart_at
+                then 1
+            else 0
+        end as is_strict_view_to_cart_to_purchase
+    from session_groups
+    inner join fct_sessions
+        on session_groups.session_id = fct_sessions.session_id
+
+),
+
+counts as (
+
+    select
+        {{ dimension }},
+        session_date,
+        cast(count(*) as bigint) as sessions,
+        cast(sum(has_view) as bigint) as sessions_with_view,
+        cast(sum(has_cart) as bigint) as sessions_with_cart,
+        cast(sum(has_purchase) as bigint) as sessions_with_purchase,
+        cast(sum(is_strict_view_to_cart) as bigint) as strict_sessions_with_cart,
+        cast(sum(is_strict_view_to_cart_to_purchase) as bigint) as strict_sessions_with_purchase,
+        cast(sum(case when has_cart = 1 and has_purchase = 0 then 1 else 0 end) as bigint)
+            as sessions_with_abandoned_cart
+    from session_groups_dated
+    group by {{ dimension }}, session_date
+
+),
+
+final as (
+
+    select
+        {{ dimension }},
+        sessions,
+        sessions_with_view,
+        sessions_with_cart,
+        sessions_with_purchase,
+        strict_sessions_with_cart,
+        strict_sessions_with_purchase,
+        sessions_with_abandoned_cart,
+        {{ ecom_rate('sessions_with_cart', 'sessions_with_view') }} as view_to_cart_rate,
+        {{ ecom_rate('sessions_with_purchase', 'sessions_with_cart') }} as cart_to_purchase_rate,
+        {{ ecom_rate('sessions_with_purchase', 'sessions') }} as session_conversion_rate,
+        {{ ecom_rate('strict_sessions_with_cart', 'sessions_with_view') }} as strict_view_to_cart_rate,
+        {{ ecom_rate('strict_sessions_with_purchase', 'strict_sessions_with_cart') }}
+            as strict_cart_to_purchase_rate,
+        {{ ecom_rate('sessions_with_abandoned_cart', 'sessions_with_cart') }} as cart_abandonment_rate,
+        session_date
+    from counts
+
+)
+
+select * from final
+{% endmacro %}
+
+{#- fct_sales_daily_by_<dimension>: orders, units and revenue per day of order and group. -#}
+{% macro ecom_sales_daily_breakdown(dimension, expression) %}
+with
+
+int_events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+fct_orders as (
+
+    select * from {{ ref('fct_orders') }}
+    {% if is_incremental() -%}
+        where order_date > {{ ecom_last_built_day('sales_date') }}
+    {%- endif %}
+
+),
+
+purchases as (
+
+    select
+        session_id,
+        {{ expression }}{% if expression != dimension %} as {{ dimension }}{% endif %},
+        user_id,
+        price
+    from int_events_sessionized
+    -- incremental: an order after the last day built has all its purchases after it
+    where
+        event_type = 'purchase'
+    {% if is_incremental() %}
+        and event_date > {{ ecom_last_built_day('sales_date') }}
+    {% endif %}
+
+),
+
+purchases_in_orders as (
+
+    select
+        purchases.{{ dimension }},
+        purchases.session_id,
+        purchases.user_id,
+        purchases.price,
+        fct_orders.order_date
+    from purchases
+    inner join fct_orders
+        on purchases.session_id = fct_orders.session_id
+
+),
+
+final as (
+
+    select
+        {{ dimension }},
+        cast(count(distinct session_id) as bigint) as orders,
+        cast(sum(case when price >= 0 then 1 else 0 end) as bigint) as units,
+        cast(count(distinct user_id) as bigint) as buyers,
+        cast(sum(case when price < 0 then 1 else 0 end) as bigint) as negative_price_purchases,
+        cast(sum(case when price > 0 then price else 0 end) as decimal(18, 2)) as revenue,
+        order_date as sales_date
+    from purchases_in_orders
+    group by {{ dimension }}, order_date
+
+)
+
+select * from final
+{% endmacro %}
