@@ -13,6 +13,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ecom.stream.records import RECORD_COLUMNS
+
+#: Columns of every landing object, in order (docs/contracts.md): an event's record columns,
+#: then when the sink or the backfill wrote it and which of the two did.
+LANDING_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "ingested_at", "source")
 #: Where the stream sink and the Spark backfill write, inside the landing bucket.
 LANDING_PREFIX = "landing/events/"
 MANIFEST_PREFIX = "manifests/"

@@ -30,24 +30,14 @@ from typing import Any, Protocol
 
 from ecom.events import EVENT_TYPES, MAX_FIELD_CHARS
 from ecom.load.core import LoadError, LoadReport, ObjectResult, new_load_id, pending, utc_now
-from ecom.load.landing import LANDING_PREFIX, LandingObject, list_landing_objects, write_manifest
-from ecom.warehouse import RAW_EVENT_COLUMNS, REDSHIFT_DDL
-
-#: Columns of a landing object, in the contract's order: the COPY column list.
-LANDING_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-    "ingested_at",
-    "source",
+from ecom.load.landing import (
+    LANDING_COLUMNS,
+    LANDING_PREFIX,
+    LandingObject,
+    list_landing_objects,
+    write_manifest,
 )
+from ecom.warehouse import RAW_EVENT_COLUMNS, REDSHIFT_DDL
 
 STAGE_DDL = """
 create temp table load_stage (

@@ -32,24 +32,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecom.events import Event, parse_fields
+from ecom.load.landing import LANDING_COLUMNS
 from ecom.stream.records import decode_record
 
 LANDING_PREFIX = "landing/events/source=stream"
 QUARANTINE_PREFIX = "quarantine/sink"
-LANDING_COLUMNS = (
-    "event_id",
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-    "ingested_at",
-    "source",
-)
 SOURCE = "stream"
 #: Checkpoint value of a shard read from the start with nothing checkpointed yet.
 TRIM_HORIZON = "TRIM_HORIZON"
