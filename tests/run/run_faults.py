@@ -8,14 +8,14 @@ is replaced.
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter
 from typing import Any
 
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
+from aws_faults import Throttle
 
-class StreamFaults:
+
+class StreamFaults(Throttle):
     """Throttling, duplicated puts and one sink death, attached to the run's clients.
 
     * **throttling**: ``fraction`` of PutRecords entries (chosen by content and attempt) are
@@ -30,61 +30,26 @@ class StreamFaults:
     def __init__(
         self, *, fraction: float = 0.3, rounds: int = 3, lost_acks: int = 1, die_at: int = 2
     ) -> None:
-        self.fraction = fraction
-        self.rounds = rounds
+        super().__init__(None, fraction=fraction, rounds=rounds)
         self.lost_acks_left = lost_acks
         self.die_at = die_at
-        self.attempts: Counter[bytes] = Counter()
-        self.throttled = 0
         self.duplicated_records = 0
         self.checkpoint_writes = 0
         self.sink_deaths = 0
-        self._dropped: list[int] = []
-        self._total = 0
 
     def __call__(self, service: str, client: Any) -> None:
         if service == "kinesis":
-            client.meta.events.register("before-parameter-build.kinesis.PutRecords", self._before)
-            client.meta.events.register("after-call.kinesis.PutRecords", self._after)
+            self.register(client)
         elif service == "dynamodb":
             client.meta.events.register("before-call.dynamodb.PutItem", self._checkpoint)
 
-    def _chosen(self, data: bytes, attempt: int) -> bool:
-        if attempt >= self.rounds:
-            return False
-        digest = hashlib.md5(data + str(attempt).encode(), usedforsecurity=False).digest()
-        return int.from_bytes(digest[:4], "big") < self.fraction * 2**32
-
-    def _before(self, params: dict[str, Any], **_: Any) -> None:
-        records = params["Records"]
-        dropped = []
-        for i, record in enumerate(records):
-            key = hashlib.md5(record["Data"], usedforsecurity=False).digest()
-            if self._chosen(record["Data"], self.attempts[key]):
-                dropped.append(i)
-            self.attempts[key] += 1
-        if len(dropped) == len(records):
-            dropped = dropped[1:]  # Kinesis refuses an empty call: let one entry through
-        self._dropped, self._total = dropped, len(records)
-        skip = set(dropped)
-        params["Records"] = [r for i, r in enumerate(records) if i not in skip]
-
-    def _after(self, parsed: dict[str, Any], **_: Any) -> None:
+    def _after(self, parsed: dict[str, Any], **kwargs: Any) -> None:
         if "Records" not in parsed:
             return
-        dropped = set(self._dropped)
-        sent = iter(parsed["Records"])
-        parsed["Records"] = [
-            {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "injected"}
-            if i in dropped
-            else next(sent)
-            for i in range(self._total)
-        ]
-        parsed["FailedRecordCount"] = parsed.get("FailedRecordCount", 0) + len(dropped)
-        self.throttled += len(dropped)
+        super()._after(parsed, **kwargs)  # the throttled entries back in the response
         if self.lost_acks_left > 0:
             self.lost_acks_left -= 1
-            self.duplicated_records += self._total - len(dropped)
+            self.duplicated_records += self._total - len(self._dropped)
             raise ConnectionClosedError(endpoint_url="http://kinesis (acknowledgement lost)")
 
     def _checkpoint(self, **_: Any) -> None:

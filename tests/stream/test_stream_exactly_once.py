@@ -18,13 +18,13 @@ from stream_helpers import (
     CrashBeforeCheckpoint,
     LoseAcknowledgement,
     SimulatedCrash,
-    Throttle,
     jsonl,
     landing_rows,
     list_keys,
     valid_events,
 )
 
+from aws_faults import Throttle
 from aws_fixtures import AwsStack
 from ecom.stream.producer import Producer, ProduceReport, RetryPolicy, produce_files
 from ecom.stream.sink import LANDING_COLUMNS, Sink, SinkConfig, SinkReport
