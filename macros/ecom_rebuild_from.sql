@@ -99,17 +99,9 @@
                 user_id,
                 event_id,
                 event_at,
-                case
-                    when
-                        lag(event_at) over (partition by user_id order by event_at, event_id) is null
-                        or {{ dbt.datediff(
-                            'lag(event_at) over (partition by user_id order by event_at, event_id)',
-                            'event_at',
-                            'second'
-                        ) }} > {{ gap_minutes * 60 }}
-                        then 1
-                    else 0
-                end as is_inactivity_session_start
+                {{ ecom_is_inactivity_start(
+                    'lag(event_at) over (partition by user_id order by event_at, event_id)', 'event_at'
+                ) }} as is_inactivity_session_start
             from window_events
 
         ),

@@ -76,14 +76,7 @@ events_flagged as (
         session_id,
         user_id,
         event_at,
-        case
-            when previous_event_at is null then 1
-            when
-                {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
-                > {{ var('ecom__session_inactivity_minutes') | int * 60 }}
-                then 1
-            else 0
-        end as is_inactivity_session_start
+        {{ ecom_is_inactivity_start('previous_event_at', 'event_at') }} as is_inactivity_session_start
     from events_with_previous
 
 ),
