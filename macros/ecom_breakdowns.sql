@@ -92,13 +92,7 @@ final as (
         strict_sessions_with_cart,
         strict_sessions_with_purchase,
         sessions_with_abandoned_cart,
-        {{ ecom_rate('sessions_with_cart', 'sessions_with_view') }} as view_to_cart_rate,
-        {{ ecom_rate('sessions_with_purchase', 'sessions_with_cart') }} as cart_to_purchase_rate,
-        {{ ecom_rate('sessions_with_purchase', 'sessions') }} as session_conversion_rate,
-        {{ ecom_rate('strict_sessions_with_cart', 'sessions_with_view') }} as strict_view_to_cart_rate,
-        {{ ecom_rate('strict_sessions_with_purchase', 'strict_sessions_with_cart') }}
-            as strict_cart_to_purchase_rate,
-        {{ ecom_rate('sessions_with_abandoned_cart', 'sessions_with_cart') }} as cart_abandonment_rate,
+        {{ ecom_funnel_rates() }},
         session_date
     from counts
 
