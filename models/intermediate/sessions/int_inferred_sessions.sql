@@ -20,7 +20,7 @@ events_without_session as (
 
     select *
     from stg_events
-    where session_id is null
+    where is_missing_session
 
 ),
 

@@ -3,13 +3,14 @@
 {#-
     One row per product: its latest brand, category id and code (products move to new
     category ids and get brands filled later), the category levels, and price statistics.
+    Built from the weekly product rows of int_product_weeks (incremental), not from every event.
 -#}
 
 with
 
-stg_events as (
+int_product_weeks as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_product_weeks') }}
 
 ),
 
@@ -17,18 +18,18 @@ products as (
 
     select
         product_id,
-        {{ ecom_last_by('category_id', 'event_at', 'bigint') }} as category_id,
-        {{ ecom_last_by('brand', 'event_at', dbt.type_string()) }} as brand,
-        {{ ecom_last_by('category_code', 'event_at', dbt.type_string()) }} as category_code,
-        count(*) as event_count,
-        sum(case when event_type = 'purchase' then 1 else 0 end) as purchase_count,
-        min(case when price > 0 then price end) as min_price,
-        max(case when price > 0 then price end) as max_price,
-        avg(case when price > 0 then price end) as avg_price,
-        {{ ecom_last_by('price', 'event_at', 'decimal(10, 2)') }} as latest_price,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at
-    from stg_events
+        {{ ecom_last_by('category_id', 'category_id_seen_at', 'bigint') }} as category_id,
+        {{ ecom_last_by('brand', 'brand_seen_at', dbt.type_string()) }} as brand,
+        {{ ecom_last_by('category_code', 'category_code_seen_at', dbt.type_string()) }} as category_code,
+        sum(event_count) as event_count,
+        sum(purchase_count) as purchase_count,
+        min(min_price) as min_price,
+        max(max_price) as max_price,
+        sum(positive_price_sum) / nullif(sum(positive_price_count), 0) as avg_price,
+        {{ ecom_last_by('latest_price', 'latest_price_seen_at', 'decimal(10, 2)') }} as latest_price,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from int_product_weeks
     group by product_id
 
 ),

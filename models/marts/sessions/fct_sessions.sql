@@ -17,38 +17,72 @@
     loaded since the last run or inside the lookback window, from all of its events (a late
     event reprocesses its whole session), and every inactivity session (they are few, and a
     late event can merge two of them: the pre-hook deletes the old ones).
+    The incremental branch names int_events_sessionized in each CTE instead of importing it
+    once (DuckDB would materialise a CTE read twice: every event), and reads a changed
+    session's events from the earlier of its first changed event and its start as already
+    built, so the event-time filter prunes the scan to the last few days.
 -#}
 
 with
 
-int_events_sessionized as (
+{% if is_incremental() %}
 
-    select * from {{ ref('int_events_sessionized') }}
+changed_events as (
+
+    select
+        session_id,
+        event_at
+    from {{ ref('int_events_sessionized') }}
+    where
+        not is_session_inferred
+        and loaded_at > (select max(last_loaded_at) from {{ this }})
+
+    union all
+
+    select
+        session_id,
+        event_at
+    from {{ ref('int_events_sessionized') }}
+    where
+        not is_session_inferred
+        and event_at >= {{ ecom_lookback_start('session_ended_at') }}
 
 ),
-
-{% if is_incremental() %}
 
 changed_sessions as (
 
     select distinct session_id
-    from int_events_sessionized
-    where
-        not is_session_inferred
-        and (
-            loaded_at > (select max(last_loaded_at) from {{ this }})
-            or event_at >= {{ ecom_lookback_start('session_ended_at') }}
-        )
+    from changed_events
+
+),
+
+changed_session_starts as (
+
+    select changed_events.event_at as started_at
+    from changed_events
+
+    union all
+
+    select built.session_started_at as started_at
+    from {{ this }} as built
+    where built.session_id in (select changed_sessions.session_id from changed_sessions)
 
 ),
 
 session_events as (
 
     select *
-    from int_events_sessionized
+    from {{ ref('int_events_sessionized') }}
     where
-        is_session_inferred
-        or session_id in (select changed_sessions.session_id from changed_sessions)
+        not is_session_inferred
+        and event_at >= (select min(changed_session_starts.started_at) from changed_session_starts)
+        and session_id in (select changed_sessions.session_id from changed_sessions)
+
+    union all
+
+    select *
+    from {{ ref('int_events_sessionized') }}
+    where is_session_inferred
 
 ),
 
@@ -56,7 +90,7 @@ session_events as (
 
 session_events as (
 
-    select * from int_events_sessionized
+    select * from {{ ref('int_events_sessionized') }}
 
 ),
 

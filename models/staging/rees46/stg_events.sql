@@ -13,15 +13,12 @@
     One row per distinct event. An incremental run re-reads every copy of the events that
     arrived since the last run (loaded_at) or that happened inside the lookback window
     (event_time), so late events and late copies both land, and copies_delivered stays exact.
+    The incremental branch names the source in each CTE instead of importing it once: DuckDB
+    would materialise a CTE read twice (all of raw.events), and the two arrival conditions are
+    a union rather than one OR so that each one prunes the scan on its own.
 -#}
 
 with
-
-source as (
-
-    select * from {{ source('rees46', 'events') }}
-
-),
 
 {% if is_incremental() %}
 
@@ -30,17 +27,23 @@ arrived as (
     select
         event_id,
         event_time
-    from source
-    where
-        loaded_at > (select max(last_loaded_at) from {{ this }})
-        or event_time >= {{ ecom_lookback_start('event_at') }}
+    from {{ source('rees46', 'events') }}
+    where loaded_at > (select max(last_loaded_at) from {{ this }})
+
+    union all
+
+    select
+        event_id,
+        event_time
+    from {{ source('rees46', 'events') }}
+    where event_time >= {{ ecom_lookback_start('event_at') }}
 
 ),
 
 source_rows as (
 
     select source.*
-    from source
+    from {{ source('rees46', 'events') }} as source
     where
         source.event_time >= (select min(arrived.event_time) from arrived)
         and source.event_id in (select arrived.event_id from arrived)
@@ -51,7 +54,7 @@ source_rows as (
 
 source_rows as (
 
-    select * from source
+    select * from {{ source('rees46', 'events') }}
 
 ),
 
