@@ -28,7 +28,7 @@ stg_events as (
 
     select * from {{ ref('stg_events') }}
     {% if is_incremental() -%}
-        where event_date >= {{ dbt.dateadd('day', 7, ecom_last_built_day('event_week')) }}
+        where event_at >= {{ dbt.dateadd('day', 7, ecom_last_built_day('event_week')) }}
     {%- endif %}
 
 ),
