@@ -9,7 +9,8 @@ common case in bulk:
    valid row whose fields are already in canonical form (or whose price lacks trailing zeros,
    which two regex rewrites fix);
 2. the lines that match become landing lines (``event_id`` = MD5 of the canonical key,
-   computed by DuckDB) with their partition key and its MD5;
+   computed by DuckDB, joined to the line by Arrow) with their partition key and its MD5
+   (computed once per distinct key);
 3. every other line goes through :func:`ecom.events.parse_line_bytes`, the row validator, so
    its rejection reason is the contract's. If any of them turns out to be valid (an unusual
    spelling: leading zeros, ``-0``, a quoted field, CRLF), the whole block is
@@ -69,12 +70,8 @@ _ONE_DECIMAL = (r",(-?\d+\.\d),(\d+,[^,]*\n)$", r",\10,\2")
 _NO_DECIMAL = (r",(-?\d+),(\d+,[^,]*\n)$", r",\1.00,\2")
 
 _TIME_SUFFIX = slice(19, 23)  # " UTC" in "YYYY-MM-DD HH:MM:SS UTC"
-_LANDING_SQL = """
-select
-    md5(canonical_key) || ',' || body as line,
-    md5(partition_key) as partition_key_md5
-from block
-"""
+_MD5_SQL = "select md5(value) from block"
+_COMMA = pa.scalar(",", pa.large_string())
 
 
 @dataclass
@@ -207,24 +204,27 @@ class BlockReader:
         offsets = np.frombuffer(body.buffers()[1], np.int64)[body.offset : body.offset + n + 1]
         data = np.frombuffer(body.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
         offsets = offsets - offsets[0]
-        table = pa.table(
-            {
-                "canonical_key": _canonical_keys(data, offsets),
-                "body": body,
-                "partition_key": _partition_keys(body),
-            }
-        )
-        con = self._con
-        con.register("block", table)
-        landing = con.execute(_LANDING_SQL).to_arrow_table()
-        con.unregister("block")
+        keys = _partition_keys(body)
+        event_ids = self._md5(_canonical_keys(data, offsets))
+        # a session's events share its key: hash each distinct key once
+        distinct = keys.dictionary_encode()
+        key_md5 = self._md5(distinct.dictionary)
         return Block(
             nbytes,
-            lines=landing.column("line").combine_chunks().cast(pa.large_string()),
-            partition_keys=table.column("partition_key").combine_chunks(),
-            partition_key_md5=landing.column("partition_key_md5").combine_chunks(),
+            lines=pc.binary_join_element_wise(event_ids.cast(pa.large_string()), body, _COMMA),
+            partition_keys=keys,
+            partition_key_md5=key_md5.take(distinct.indices),
             rejections=rejections,
         )
+
+    def _md5(self, values: pa.Array) -> pa.Array:
+        """DuckDB's MD5 (lowercase hex) of each value, in order."""
+        con = self._con
+        con.register("block", pa.table({"value": values}))
+        try:
+            return con.execute(_MD5_SQL).to_arrow_table().column(0).combine_chunks()
+        finally:
+            con.unregister("block")
 
 
 def _match(lines: Any, pattern: str) -> np.ndarray:
