@@ -21,9 +21,9 @@ with missing as (
         case when event_at - lag(event_at) over w > interval 30 minute
                   or lag(event_at) over w is null then 1 else 0 end as is_start
     from baseline.stg_events where session_id is null
-    window w as (partition by user_id order by event_at, event_id)
+    window w as (partition by user_id order by event_at)
 ), numbered as (
-    select *, sum(is_start) over (partition by user_id order by event_at, event_id) as n from missing
+    select *, sum(is_start) over (partition by user_id order by event_at) as n from missing
 ), inferred as (
     select event_id,
         md5('inferred|' || user_id || '|' || cast(min(event_at) over (partition by user_id, n) as varchar)) as session_id
@@ -236,9 +236,9 @@ with ev as (
     select event_id, case when not is_inferred then session_id end as session_id, user_id, event_at,
         case when lag(event_at) over w is null or event_at - lag(event_at) over w > interval 30 minute
              then 1 else 0 end as is_start
-    from baseline.events window w as (partition by user_id order by event_at, event_id)
+    from baseline.events window w as (partition by user_id order by event_at)
 ), numbered as (
-    select *, sum(is_start) over (partition by user_id order by event_at, event_id) as n from ev
+    select *, sum(is_start) over (partition by user_id order by event_at) as n from ev
 ), given as (
     select cast(min(event_at) as date) as session_date, count(distinct n) as spanned
     from numbered where session_id is not null group by session_id

@@ -100,7 +100,7 @@
                 event_id,
                 event_at,
                 {{ ecom_is_inactivity_start(
-                    'lag(event_at) over (partition by user_id order by event_at, event_id)', 'event_at'
+                    'lag(event_at) over (partition by user_id order by event_at)', 'event_at'
                 ) }} as is_inactivity_session_start
             from window_events
 
@@ -112,7 +112,7 @@
                 user_id,
                 event_at,
                 sum(is_inactivity_session_start) over (
-                    partition by user_id order by event_at, event_id rows between unbounded preceding and current row
+                    partition by user_id order by event_at rows between unbounded preceding and current row
                 ) as inactivity_session_number
             from window_events_flagged
 

@@ -28,7 +28,7 @@ events_with_previous as (
 
     select
         *,
-        lag(event_at) over (partition by user_id order by event_at, event_id) as previous_event_at
+        lag(event_at) over (partition by user_id order by event_at) as previous_event_at
     from events_without_session
 
 ),
@@ -47,7 +47,7 @@ events_numbered as (
     select
         *,
         sum(is_session_start) over (
-            partition by user_id order by event_at, event_id rows between unbounded preceding and current row
+            partition by user_id order by event_at rows between unbounded preceding and current row
         ) as user_session_number
     from session_starts_flagged
 

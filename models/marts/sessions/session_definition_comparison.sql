@@ -64,7 +64,7 @@ events_with_previous as (
         case when not is_session_inferred then session_id end as session_id,
         user_id,
         event_at,
-        lag(event_at) over (partition by user_id order by event_at, event_id) as previous_event_at
+        lag(event_at) over (partition by user_id order by event_at) as previous_event_at
     from int_events_sessionized
 
 ),
@@ -88,7 +88,7 @@ events_numbered as (
         user_id,
         event_at,
         sum(is_inactivity_session_start) over (
-            partition by user_id order by event_at, event_id rows between unbounded preceding and current row
+            partition by user_id order by event_at rows between unbounded preceding and current row
         ) as inactivity_session_number
     from events_flagged
 
