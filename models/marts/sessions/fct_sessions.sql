@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         unique_key='session_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_since',
+        since_column='session_started_at',
         on_schema_change='fail',
         pre_hook=[
             "{% if is_incremental() %}delete from {{ this }} where is_session_inferred{% endif %}"
