@@ -1,11 +1,28 @@
 {#-
     Scalar subquery: the start of the late-data lookback window of an incremental model,
     `max(column)` already in the model's table minus `ecom__lookback_days` (plus `extra_days`).
-    Only meaningful inside `{% if is_incremental() %}`.
+    Only meaningful inside `{% if is_incremental() %}`. An empty table (a first run over no
+    events) gives a time before any event, so the next run reads everything.
 -#}
 {% macro ecom_lookback_start(column, extra_days=0) -%}
     (
-        select {{ dbt.dateadd('day', -(var('ecom__lookback_days') | int + extra_days), 'max(' ~ column ~ ')') }}
+        select
+            coalesce(
+                {{ dbt.dateadd('day', -(var('ecom__lookback_days') | int + extra_days), 'max(' ~ column ~ ')') }},
+                cast('1900-01-01' as timestamp)
+            )
+        from {{ this }}
+    )
+{%- endmacro %}
+
+{#-
+    Scalar subquery: the load watermark of an incremental model, the latest `column` (a load
+    time) already in its table, or a time before any load when the table is empty (a first run
+    over an empty source must not leave every later comparison with it null).
+-#}
+{% macro ecom_loaded_watermark(column='last_loaded_at') -%}
+    (
+        select coalesce(max({{ column }}), cast('1900-01-01' as timestamp))
         from {{ this }}
     )
 {%- endmacro %}

@@ -179,6 +179,6 @@
                 as date
             )
         from {{ ref('stg_events') }}
-        where last_loaded_at > (select max(last_loaded_at) from {{ this }})
+        where last_loaded_at > {{ ecom_loaded_watermark() }}
     )
 {%- endmacro %}

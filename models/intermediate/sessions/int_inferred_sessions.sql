@@ -1,4 +1,13 @@
-{{ config(materialized='table', dist='user_id', sort=['event_at']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        dist='user_id',
+        sort=['event_at'],
+    )
+}}
 
 {#-
     Events whose source row had no user_session, assigned per user to inactivity sessions:
@@ -6,23 +15,65 @@
     `ecom__session_inactivity_minutes`. The session id is the MD5 of the user and the
     session's first event time, so it is stable across runs. A table (these events are few)
     carrying every column int_events_sessionized needs, so that view reads no join.
+    Incremental: a run re-sessionizes only the users with such an event loaded since the last
+    run or inside the lookback window, from all of their events without session (the ones
+    already here and the arrived ones), and replaces those users' rows (delete+insert on
+    user_id). Finding these few events among all of stg_events costs a full scan otherwise.
 -#}
+
+{%- set event_columns = (
+    'event_id, user_id, product_id, category_id, event_type, brand, price, event_date, event_at,'
+    ~ ' loaded_at'
+) %}
 
 with
 
-stg_events as (
+{% if is_incremental() %}
 
-    select * from {{ ref('stg_events') }}
+arrived as (
+
+    select {{ event_columns }}
+    from {{ ref('stg_events') }}
+    where
+        is_missing_session
+        and loaded_at > {{ ecom_loaded_watermark('loaded_at') }}
+
+    union
+
+    select {{ event_columns }}
+    from {{ ref('stg_events') }}
+    where
+        is_missing_session
+        and event_at >= {{ ecom_lookback_start('event_at') }}
 
 ),
 
 events_without_session as (
 
-    select *
-    from stg_events
+    select {{ event_columns }}
+    from arrived
+
+    union all
+
+    select {{ event_columns }}
+    from {{ this }}
+    where
+        user_id in (select arrived.user_id from arrived)
+        and event_id not in (select arrived.event_id from arrived)
+
+),
+
+{% else %}
+
+events_without_session as (
+
+    select {{ event_columns }}
+    from {{ ref('stg_events') }}
     where is_missing_session
 
 ),
+
+{% endif %}
 
 events_with_previous as (
 

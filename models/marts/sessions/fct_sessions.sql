@@ -36,7 +36,7 @@ changed_events as (
     from {{ ref('int_events_sessionized') }}
     where
         not is_session_inferred
-        and loaded_at > (select max(last_loaded_at) from {{ this }})
+        and loaded_at > {{ ecom_loaded_watermark() }}
 
     union all
 

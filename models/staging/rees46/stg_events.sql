@@ -30,7 +30,7 @@ arrived as (
         event_id,
         event_time
     from {{ source('rees46', 'events') }}
-    where loaded_at > (select max(last_loaded_at) from {{ this }})
+    where loaded_at > {{ ecom_loaded_watermark() }}
 
     union all
 
