@@ -8,10 +8,11 @@ create schema baseline;
 create table baseline.stg_events as
 select
     event_id,
-    min(user_session) as session_id, min(product_id) as product_id, min(category_id) as category_id,
-    min(user_id) as user_id, min(event_type) as event_type, min(category_code) as category_code,
-    min(brand) as brand, min(price) as price, count(*) as copies_delivered,
-    min(event_time) as event_at, min(loaded_at) as loaded_at, max(loaded_at) as last_loaded_at
+    any_value(user_session) as session_id, any_value(product_id) as product_id,
+    any_value(category_id) as category_id, any_value(user_id) as user_id,
+    any_value(event_type) as event_type, any_value(category_code) as category_code,
+    any_value(brand) as brand, any_value(price) as price, count(*) as copies_delivered,
+    any_value(event_time) as event_at, min(loaded_at) as loaded_at, max(loaded_at) as last_loaded_at
 from raw.events
 group by event_id;
 

@@ -7,6 +7,12 @@
 
 with
 
+dim_customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
 fct_sessions as (
 
     select * from {{ ref('fct_sessions') }}
@@ -21,11 +27,11 @@ fct_orders as (
 
 first_months as (
 
+    -- a user's cohort is the month of their first session (dim_customers.cohort_month)
     select
         user_id,
-        cast({{ dbt.date_trunc('month', 'min(session_started_at)') }} as date) as cohort_month
-    from fct_sessions
-    group by user_id
+        cohort_month
+    from dim_customers
 
 ),
 

@@ -64,19 +64,19 @@ source_rows as (
 
 deduplicated as (
 
-    -- every copy of an event has the same content (event_id is its hash), so min() picks it
+    -- every copy of an event has the same content (event_id is its hash): take any of them
     select
         event_id,
-        min(user_session) as user_session,
-        min(event_type) as event_type,
-        min(brand) as brand,
-        min(category_code) as category_code,
-        min(product_id) as product_id,
-        min(category_id) as category_id,
-        min(user_id) as user_id,
-        min(price) as price,
+        {{ dbt.any_value('user_session') }} as user_session,
+        {{ dbt.any_value('event_type') }} as event_type,
+        {{ dbt.any_value('brand') }} as brand,
+        {{ dbt.any_value('category_code') }} as category_code,
+        {{ dbt.any_value('product_id') }} as product_id,
+        {{ dbt.any_value('category_id') }} as category_id,
+        {{ dbt.any_value('user_id') }} as user_id,
+        {{ dbt.any_value('price') }} as price,
         count(*) as copies_delivered,
-        min(event_time) as event_time,
+        {{ dbt.any_value('event_time') }} as event_time,
         min(loaded_at) as loaded_at,
         max(loaded_at) as last_loaded_at
     from source_rows
