@@ -19,7 +19,7 @@ import pytest
 
 from ecom.files import load_files
 from ecom.generate import GenerateConfig, generate
-from ecom.warehouse import run_dbt
+from ecom.warehouse import connect_duckdb, run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
 
@@ -169,6 +169,41 @@ def test_incremental_runs_with_late_data_equal_a_full_refresh(tmp_path: Path) ->
     assert staged == distinct and copies == raw
 
     # and every model equals a full refresh over the same raw rows
+    assert_models_equal_a_full_refresh(tmp_path, db)
+
+
+def test_a_first_run_over_no_events_does_not_stall_later_runs(tmp_path: Path) -> None:
+    # given a warehouse built while raw.events was still empty
+    db = tmp_path / "warehouse.duckdb"
+    connect_duckdb(db).close()
+    assert dbt(tmp_path, db, "build") == 0
+    assert query(db, "select count(*) from staging.stg_events") == [(0,)]
+    # when two days of events arrive and dbt runs incrementally
+    generated = tmp_path / "generated"
+    generate(
+        GenerateConfig(
+            out=generated,
+            start=date(2021, 3, 1),
+            end=date(2021, 3, 2),
+            events_per_day=1_000,
+            seed=7,
+        )
+    )
+    report = load_files(sorted(generated.glob("*.csv")), db_path=db, quarantine_dir=tmp_path / "q")
+    assert report.loaded > 0
+    assert dbt(tmp_path, db, "run") == 0
+    # then the incremental models took every event (their watermarks were not stuck at null)
+    assert query(db, "select count(*) from staging.stg_events") == query(
+        db, "select count(distinct event_id) from raw.events"
+    )
+    assert query(db, "select sum(event_count) from marts.fct_sessions") == query(
+        db, "select count(*) from staging.stg_events"
+    )
+    assert_models_equal_a_full_refresh(tmp_path, db)
+
+
+def assert_models_equal_a_full_refresh(workdir: Path, db: Path) -> None:
+    """Every mart as built incrementally equals a `--full-refresh` over the same raw rows."""
     with duckdb.connect(str(db)) as con:
         con.execute("create schema incremental_result")
         for schema, models in MODELS.items():
@@ -176,7 +211,7 @@ def test_incremental_runs_with_late_data_equal_a_full_refresh(tmp_path: Path) ->
                 con.execute(
                     f"create table incremental_result.{model} as select * from {schema}.{model}"
                 )
-    assert dbt(tmp_path, db, "build", "--full-refresh") == 0
+    assert dbt(workdir, db, "build", "--full-refresh") == 0
     with duckdb.connect(str(db), read_only=True) as con:
         for schema, models in MODELS.items():
             for model in models:
