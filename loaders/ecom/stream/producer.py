@@ -525,7 +525,7 @@ def produce_files(
         len(producer.stats.deadletter_keys),
     )
     pacer = _Pacer(rate, producer) if rate else None
-    reader = BlockReader()
+    reader: BlockReader | None = None  # opened by the first file read in blocks
     for path in paths:
         path = Path(path)
         stats = ParseStats()
@@ -537,6 +537,8 @@ def produce_files(
             last_pos = 0
             if pacer is None:
                 # The fast path: blocks of rows validated together (ecom.blocks).
+                if reader is None:
+                    reader = BlockReader()
                 for block in reader.read(handle, stats):
                     for outcome in block.rows or block.rejections:
                         if isinstance(outcome, Rejection):
@@ -581,7 +583,8 @@ def produce_files(
         report.read += stats.read
         report.rejected += stats.rejected
         report.rejected_by_reason.update(stats.rejected_by_reason)
-    reader.close()
+    if reader is not None:
+        reader.close()
     producer.flush()
     ps = producer.stats
     report.sent = ps.sent - before[0]
