@@ -32,19 +32,16 @@ with
 
 arrived as (
 
-    select {{ event_columns }}
-    from {{ ref('stg_events') }}
-    where
-        is_missing_session
-        and loaded_at > {{ ecom_loaded_watermark('loaded_at') }}
-
-    union
-
-    select {{ event_columns }}
-    from {{ ref('stg_events') }}
-    where
-        is_missing_session
-        and event_at >= {{ ecom_lookback_start('event_at') }}
+    -- distinct: an event both loaded since the last run and inside the window comes twice
+    select distinct *
+    from (
+        {{ ecom_arrived_rows(
+            ref('stg_events'),
+            event_columns,
+            where='is_missing_session',
+            watermark='loaded_at'
+        ) }}
+    ) as arrived_rows
 
 ),
 

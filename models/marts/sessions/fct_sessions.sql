@@ -30,23 +30,12 @@ with
 
 changed_events as (
 
-    select
-        session_id,
-        event_at
-    from {{ ref('int_events_sessionized') }}
-    where
-        not is_session_inferred
-        and loaded_at > {{ ecom_loaded_watermark() }}
-
-    union all
-
-    select
-        session_id,
-        event_at
-    from {{ ref('int_events_sessionized') }}
-    where
-        not is_session_inferred
-        and event_at >= {{ ecom_lookback_start('session_ended_at') }}
+    {{ ecom_arrived_rows(
+        ref('int_events_sessionized'),
+        'session_id, event_at',
+        where='not is_session_inferred',
+        lookback='session_ended_at'
+    ) }}
 
 ),
 

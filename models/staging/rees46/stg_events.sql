@@ -16,8 +16,8 @@
     (event_time), so late events and late copies both land, and copies_delivered stays exact;
     it writes only the events that are new or whose copies changed.
     The incremental branch names the source in each CTE instead of importing it once: DuckDB
-    would materialise a CTE read twice (all of raw.events), and the two arrival conditions are
-    a union rather than one OR so that each one prunes the scan on its own.
+    would materialise a CTE read twice (all of raw.events). The arrivals come from
+    ecom_arrived_rows, a union of the two conditions so that each one prunes the scan.
 -#}
 
 with
@@ -26,19 +26,9 @@ with
 
 arrived as (
 
-    select
-        event_id,
-        event_time
-    from {{ source('rees46', 'events') }}
-    where loaded_at > {{ ecom_loaded_watermark() }}
-
-    union all
-
-    select
-        event_id,
-        event_time
-    from {{ source('rees46', 'events') }}
-    where event_time >= {{ ecom_lookback_start('event_at') }}
+    {{ ecom_arrived_rows(
+        source('rees46', 'events'), 'event_id, event_time', event_at='event_time'
+    ) }}
 
 ),
 
