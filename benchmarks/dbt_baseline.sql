@@ -37,9 +37,13 @@ from baseline.stg_events e left join inferred i using (event_id);
 create table baseline.fct_sessions as
 select
     session_id, is_inferred,
-    min({'o': event_at, 'v': user_id}).v as user_id,
-    min({'o': event_at, 'v': product_id}).v as entry_product_id,
-    max({'o': event_at, 'v': product_id}).v as exit_product_id,
+    -- first/last by event time, ties broken by the value: (time, value) packed into a hugeint
+    ((min(epoch_us(event_at)::hugeint * 18446744073709551616::hugeint + user_id + 9223372036854775808::hugeint)
+        & 18446744073709551615::hugeint) - 9223372036854775808::hugeint)::bigint as user_id,
+    ((min(epoch_us(event_at)::hugeint * 18446744073709551616::hugeint + product_id + 9223372036854775808::hugeint)
+        & 18446744073709551615::hugeint) - 9223372036854775808::hugeint)::bigint as entry_product_id,
+    ((max(epoch_us(event_at)::hugeint * 18446744073709551616::hugeint + product_id + 9223372036854775808::hugeint)
+        & 18446744073709551615::hugeint) - 9223372036854775808::hugeint)::bigint as exit_product_id,
     count(*) as event_count,
     count(*) filter (where event_type = 'view') as view_count,
     count(*) filter (where event_type = 'cart') as cart_count,
