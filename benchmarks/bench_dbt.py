@@ -184,7 +184,7 @@ def run(ctx: Context) -> list[Result]:
             (full <= TARGET_FULL_SECONDS or not at_full)
             and full / baseline <= TARGET_BASELINE_RATIO,
             notes=f"{rows:,} raw rows (all but the last day, {last_day}); wall time of `dbt build` in a fresh "
-            "process (1 seed, 18 models, ~150 data tests, 5 unit tests; the project parsed beforehand); baseline = "
+            "process (1 seed, 18 models, ~150 data tests and the unit tests; the project parsed beforehand); baseline = "
             "benchmarks/dbt_baseline.sql in a fresh Python process, checked to give the same totals "
             f"on {len(CHECKS)} figures. The 120 s target applies at scale 1.",
         ),
