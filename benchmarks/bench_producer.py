@@ -167,7 +167,8 @@ print(json.dumps(out))
 
 
 def _end_to_end(ctx: Context, files: list[Path]) -> dict[int, dict[str, float]]:
-    from ecom.aws import emulator, session
+    import ecom.aws.emulator as emulator
+    import ecom.aws.session as session
     from ecom.aws.stack import deploy
 
     home = ctx.workdir / "producer-aws"

@@ -113,7 +113,7 @@ def run(ctx: Context) -> list[Result]:
     con.execute(statements[1])
     con.execute(statements[2], [str(out)])
     duck_seconds = time.perf_counter() - start
-    duck_rows = con.execute("select count(*) from checked").fetchone()[0]
+    duck_rows = con.execute("select count(*) from checked").fetchone()[0]  # type: ignore[index]
     con.close()
     shutil.rmtree(out, ignore_errors=True)
 
