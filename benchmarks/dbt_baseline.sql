@@ -34,16 +34,19 @@ select e.event_id, coalesce(e.session_id, i.session_id) as session_id, e.session
     e.user_id, e.product_id, e.category_id, e.brand, e.event_type, e.price, e.event_at, e.loaded_at
 from baseline.stg_events e left join inferred i using (event_id);
 
+-- (time, integer value) packed into one hugeint, so that min/max picks by time, then value
+create temp macro packed_by_time(v, t) as
+    epoch_us(t)::hugeint * 18446744073709551616::hugeint + v + 9223372036854775808::hugeint;
+create temp macro unpacked(p) as
+    ((p & 18446744073709551615::hugeint) - 9223372036854775808::hugeint)::bigint;
+
 create table baseline.fct_sessions as
 select
     session_id, is_inferred,
-    -- first/last by event time, ties broken by the value: (time, value) packed into a hugeint
-    ((min(epoch_us(event_at)::hugeint * 18446744073709551616::hugeint + user_id + 9223372036854775808::hugeint)
-        & 18446744073709551615::hugeint) - 9223372036854775808::hugeint)::bigint as user_id,
-    ((min(epoch_us(event_at)::hugeint * 18446744073709551616::hugeint + product_id + 9223372036854775808::hugeint)
-        & 18446744073709551615::hugeint) - 9223372036854775808::hugeint)::bigint as entry_product_id,
-    ((max(epoch_us(event_at)::hugeint * 18446744073709551616::hugeint + product_id + 9223372036854775808::hugeint)
-        & 18446744073709551615::hugeint) - 9223372036854775808::hugeint)::bigint as exit_product_id,
+    -- first/last by event time, ties broken by the value
+    unpacked(min(packed_by_time(user_id, event_at))) as user_id,
+    unpacked(min(packed_by_time(product_id, event_at))) as entry_product_id,
+    unpacked(max(packed_by_time(product_id, event_at))) as exit_product_id,
     count(*) as event_count,
     count(*) filter (where event_type = 'view') as view_count,
     count(*) filter (where event_type = 'cart') as cart_count,
