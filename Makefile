@@ -17,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_EVENTS ?= 100000
 DEMO_MONTHS ?= 5
 
-.PHONY: help setup demo test lint bench clean browser-setup
+.PHONY: help setup demo test lint bench clean browser-setup postgres-setup
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ lint: setup ## ruff, mypy and sqlfluff
 	@# never depends on (or touches) the local warehouse
 	mkdir -p .ecom && ECOM_DUCKDB_PATH=$(CURDIR)/.ecom/sqlfluff-lint.duckdb $(BIN)/sqlfluff lint models tests/dbt analyses
 
-test: setup browser-setup lint ## lints, then every test
+test: setup browser-setup postgres-setup lint ## lints, then every test
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The browser tests drive Debian's chromium (headless, through playwright, which downloads
@@ -55,6 +55,18 @@ browser-setup: ## install Debian's chromium for the browser tests, if missing
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# The PostgreSQL tests start throwaway servers from Debian's programs (no service, no Docker:
+# see docs/postgres.md). Installed here when missing (needs root), without Debian's default
+# cluster: the package would otherwise create and start one on port 5432.
+postgres-setup: ## install Debian's PostgreSQL server programs for the postgres target, if missing
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+		echo "installing Debian's postgresql for the PostgreSQL tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-common \
+		&& sed -ri 's/^#? *create_main_cluster *=.*$$/create_main_cluster = false/' \
+			/etc/postgresql-common/createcluster.conf \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
 
 bench: setup ## benchmarks; writes benchmarks/RESULTS.md

@@ -10,7 +10,7 @@ import pytest
 from ecom.generate import GenerateConfig, generate
 from ecom.warehouse import PROJECT_ROOT
 
-pytest_plugins = ("aws_fixtures",)
+pytest_plugins = ("aws_fixtures", "postgres_fixtures")
 
 SAMPLE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "rees46-sample"
 

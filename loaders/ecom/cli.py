@@ -277,6 +277,7 @@ STAGE_MODULES = (
     "ecom.aws.cli",  # aws up / aws down
     "ecom.stream.cli",  # produce, sink
     "ecom.load.cli",  # load
+    "ecom.pg.cli",  # postgres up / down / status / env
     "ecom.backfill.cli",  # backfill (Spark)
     "ecom.api.cli",  # api serve
     "ecom.run.cli",  # run (the whole pipeline)

@@ -1,0 +1,1 @@
+"""PostgreSQL as a warehouse: a throwaway server for tests and development, and the loader."""
