@@ -68,8 +68,8 @@ product_days as (
         product_id,
         event_date,
         {{ ecom_last_by('category_id', 'event_at', 'bigint') }} as category_id,
-        {{ ecom_last_by('category_code', 'event_at', dbt.type_string()) }} as category_code,
-        {{ ecom_last_by('brand', 'event_at', dbt.type_string()) }} as brand,
+        {{ ecom_last_by('category_code', 'event_at', 'varchar') }} as category_code,
+        {{ ecom_last_by('brand', 'event_at', 'varchar') }} as brand,
         sum(case when event_type = 'view' then 1 else 0 end) as views,  -- noqa: RF04
         sum(case when event_type = 'cart' then 1 else 0 end) as carts,
         sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removals,
