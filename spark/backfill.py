@@ -9,9 +9,11 @@ Runs two ways with the same code:
 
 It depends on PySpark and the standard library only, so a cluster needs nothing but this file.
 
-**The rules are the event contract of ``loaders/ecom/events.py``**, re-implemented as Spark
-column expressions (same order of checks, same rejection reasons, same ``event_id``), and
-``tests/backfill/test_parity.py`` runs both on the same rows so they cannot drift.
+**The rules are the event contract declared in ``loaders/ecom/contract.py``**, re-implemented
+as Spark column expressions (same order of checks, same rejection reasons, same ``event_id``).
+This file keeps its own copy of the constants (a cluster runs it without the ``ecom``
+package); ``tests/test_contract.py`` checks them against the declaration and runs this job
+and every other implementation on the same case corpus, so they cannot drift.
 
 The CSV is read as *text lines* (``lineSep`` = LF, as Python's line iterator), not through
 Spark's CSV reader with a schema: Spark's CSV parser differs from Python's ``csv`` module on
@@ -66,6 +68,9 @@ EVENT_TYPES: tuple[str, ...] = ("view", "cart", "remove_from_cart", "purchase")
 MAX_FIELD_CHARS = 255
 KEY_SEPARATOR = "\x1f"
 
+MIN_YEAR = 1970
+
+#: The contract's reasons, in the order its rules apply (ecom.contract.Reason.ALL).
 REASONS: tuple[str, ...] = (
     "invalid_utf8",
     "wrong_field_count",
@@ -74,6 +79,7 @@ REASONS: tuple[str, ...] = (
     "unknown_event_type",
     "bad_product_id",
     "bad_category_id",
+    "control_character",
     "bad_price",
     "bad_user_id",
 )
@@ -115,6 +121,8 @@ _WS_CHARS = " \t\n\r\x0b\x0c"
 _TIME_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] UTC\\z"
 _ID_RE = "^[0-9]{1,19}\\z"
 _PRICE_RE = "^-?[0-9]{1,7}(\\.[0-9]{1,2})?\\z"
+#: A C0 control character (ecom.contract.CONTROL_CLASS), which no text field may hold.
+CONTROL_CLASS = "[\\x00-\\x1f]"
 _ROW_BITS = 33  # monotonically_increasing_id() = partition index << 33 | row index
 
 
@@ -216,6 +224,10 @@ def _py_repr(col: Column) -> Column:
     return F.concat(F.lit("'"), col, F.lit("'"))
 
 
+def _control_detail(name: str) -> str:
+    return f"{name} contains a control character (U+0000 to U+001F)"
+
+
 def _valid_id(col: Column) -> Column:
     # try_cast gives null on overflow: a null must count as invalid, not fall through the CASE.
     return F.coalesce(col.rlike(_ID_RE) & (col.try_cast("bigint") > 0), F.lit(False))
@@ -277,9 +289,14 @@ def validate(lines: DataFrame) -> DataFrame:
         .when(month.isin(4, 6, 9, 11), 30)
         .otherwise(31)
     )
-    date_ok = (year >= 1970) & month.between(1, 12) & day.between(F.lit(1), days_in_month)
+    date_ok = (year >= MIN_YEAR) & month.between(1, 12) & day.between(F.lit(1), days_in_month)
     type_ok = etype.isin(*EVENT_TYPES)
     price_ok = price.rlike(_PRICE_RE)
+    # a control character anywhere in the line is rare: only then are the fields searched
+    has_control = F.col("value").rlike(CONTROL_CLASS)
+    code_control = has_control & code.rlike(CONTROL_CLASS)
+    brand_control = has_control & brand.rlike(CONTROL_CLASS)
+    session_control = has_control & session.rlike(CONTROL_CLASS)
 
     reason = (
         F.when(~F.col("valid_utf8"), F.lit("invalid_utf8"))
@@ -289,8 +306,10 @@ def validate(lines: DataFrame) -> DataFrame:
         .when(~type_ok, F.lit("unknown_event_type"))
         .when(~_valid_id(product), F.lit("bad_product_id"))
         .when(~_valid_id(category), F.lit("bad_category_id"))
+        .when(code_control | brand_control, F.lit("control_character"))
         .when(~price_ok, F.lit("bad_price"))
         .when(~_valid_id(user), F.lit("bad_user_id"))
+        .when(session_control, F.lit("control_character"))
     )
     detail = (
         F.when(~F.col("valid_utf8"), F.lit("invalid UTF-8"))
@@ -335,6 +354,8 @@ def validate(lines: DataFrame) -> DataFrame:
                 F.lit(" is not a positive 64-bit integer"),
             ),
         )
+        .when(code_control, F.lit(_control_detail("category_code")))
+        .when(brand_control, F.lit(_control_detail("brand")))
         .when(
             ~price_ok,
             F.concat(
@@ -345,6 +366,7 @@ def validate(lines: DataFrame) -> DataFrame:
             ~_valid_id(user),
             F.concat(F.lit("user_id "), _py_repr(user), F.lit(" is not a positive 64-bit integer")),
         )
+        .when(session_control, F.lit(_control_detail("user_session")))
     )
 
     product_id = product.try_cast("bigint")

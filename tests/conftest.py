@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,3 +46,15 @@ def ecom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("ECOM_HOME", str(home))
     monkeypatch.setenv("ECOM_DUCKDB_PATH", str(home / "warehouse.duckdb"))
     return home
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local SparkSession for every test that needs one (start-up costs ~5 s)."""
+    from ecom.backfill import local_session
+
+    session = local_session(
+        "local[2]", driver_memory="1g", conf={"spark.sql.shuffle.partitions": "2"}
+    )
+    yield session
+    session.stop()

@@ -1,7 +1,8 @@
 """Rows that exercise every rule of the event contract and its edges.
 
-Shared by the Spark parity tests and the producer's block-reader tests: every place that
-decides rows besides ``ecom.events`` is checked against it on these.
+``tests/test_contract.py`` runs every implementation of the contract (``ecom.contract``) on
+these and requires the same decisions; the producer's block-reader tests mix them into
+ordinary rows.
 """
 
 from __future__ import annotations
@@ -98,11 +99,24 @@ CASES: list[str] = [
     row(brand="é" * 256),
     row(user_session="s" * 300),
     row(event_time="x" * 300),
-    # free text as given: unicode, NUL, separators
+    # free text as given: unicode, separators
     row(brand="l'oréal", category_code="kids.toys"),
-    row(brand="\x00"),
-    row(user_session="\x1f"),
     "\u00a0",
+    row(brand="a\u007fb", category_code="\u00a0x", user_session="\u2028"),  # not C0: accepted
+    # control characters (U+0000..U+001F) in text fields are rejected, in every field order
+    row(brand="\x00"),
+    row(category_code="a\x00b"),
+    row(user_session="\x1f"),
+    row(brand="tab\there"),
+    row(brand="cr\rhere"),
+    row(category_code="\x1b[31m"),
+    row(user_session="s\x01"),
+    row(brand="\x00", price="x"),  # control_character comes before bad_price
+    row(user_session="\x00", user_id="0"),  # bad_user_id comes before user_session's rule
+    row(brand="\x00", product_id="0"),  # bad_product_id comes before brand's rule
+    row(brand="\x00" * 256),  # field_too_long comes first
+    row(event_type="vi\x00ew"),  # not a text field: its own rule
+    row(price="3\x00"),
     # quoted fields, split exactly as the csv module does
     row(category_code='"a,b"'),
     row(brand='"a""b"'),

@@ -30,14 +30,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ecom import contract
 from ecom.events import HEADER_LINE, Event, ParseStats, Rejection, parse_line_bytes, strip_eol
 
 #: Bytes read per block (whole lines are added to reach the next line break).
 DEFAULT_BLOCK_BYTES = 4 * 2**20
 
-_ID = r"(?:[1-9]\d{0,17}|[1-8]\d{18})"  # canonical and always <= 2^63-1 (19 digits from 9: rows)
-_TEXT = r'[^,"\r\n]{0,255}'  # no separator, quote or line break; the field limit in characters
-# Days 01-28 of any month, 29-30 of months but February, 31 of the long months, and 29
+# canonical and always <= 2^63-1 (19 digits only from 1 to 8: rows with 9... go row by row)
+_ID = f"(?:[1-9][0-9]{{0,{contract.ID_MAX_DIGITS - 2}}}|[1-8][0-9]{{{contract.ID_MAX_DIGITS - 1}}})"
+# no separator, quote or control character (line breaks included); the field limit in characters
+_TEXT = f'[^,"{contract.CONTROL_CLASS[1:-1]}]{{0,{contract.MAX_FIELD_CHARS}}}'
+# Years from contract.MIN_YEAR (1970; test_contract checks the two agree). Days 01-28 of any month, 29-30 of months but February, 31 of the long months, and 29
 # February of leap years (every fourth year, centuries only when divisible by 400): real dates.
 _LEAP_YEAR = r"(?:19(?:7[26]|8[048]|9[26])|[2-9]\d(?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)"
 _DATE = (
@@ -47,7 +50,11 @@ _DATE = (
 )
 _HEAD = (
     _DATE
-    + r" (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d UTC,(?:view|cart|remove_from_cart|purchase),"
+    + r" (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d UTC,"
+    + "(?:"
+    + "|".join(contract.EVENT_TYPES)
+    + ")"
+    + ","
     + _ID
     + ","
     + _ID
@@ -59,9 +66,10 @@ _HEAD = (
 )
 _TAIL = "," + _ID + "," + _TEXT + r"\n$"
 # Canonical prices: two decimals, no leading zero, no negative zero.
-_PRICE_CANONICAL = r"(?:(?:[1-9]\d{0,6}|0)\.\d\d|-(?:[1-9]\d{0,6}\.\d\d|0\.(?:[1-9]\d|0[1-9])))"
+_WHOLE = f"[1-9][0-9]{{0,{contract.PRICE_WHOLE_DIGITS - 1}}}"
+_PRICE_CANONICAL = r"(?:(?:W|0)\.\d\d|-(?:W\.\d\d|0\.(?:[1-9]\d|0[1-9])))".replace("W", _WHOLE)
 # Prices missing trailing zeros (``4.7``, ``12``), still no leading zero and no negative zero.
-_PRICE_SHORT = r"(?:(?:[1-9]\d{0,6}|0)(?:\.\d)?|-(?:[1-9]\d{0,6}(?:\.\d)?|0\.[1-9]))"
+_PRICE_SHORT = r"(?:(?:W|0)(?:\.\d)?|-(?:W(?:\.\d)?|0\.[1-9]))".replace("W", _WHOLE)
 CANONICAL_ROW = "^" + _HEAD + _PRICE_CANONICAL + _TAIL
 SHORT_PRICE_ROW = "^" + _HEAD + _PRICE_SHORT + _TAIL
 # Rewrites of a SHORT_PRICE_ROW's price (the third field from the end) into two decimals.

@@ -1,4 +1,4 @@
-"""The event contract: one parser/validator that every stage uses.
+"""The row validator: the event contract of :mod:`ecom.contract`, applied in Python.
 
 A REES46 row has nine fields::
 
@@ -21,63 +21,44 @@ import calendar
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-HEADER: tuple[str, ...] = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
+from ecom import contract
+from ecom.contract import (
+    EVENT_TYPES,
+    HEADER,
+    HEADER_LINE,
+    INT64_MAX,
+    KEY_SEPARATOR,
+    MAX_FIELD_CHARS,
+    Reason,
 )
-HEADER_LINE = ",".join(HEADER)
-EVENT_TYPES: tuple[str, ...] = ("view", "cart", "remove_from_cart", "purchase")
+
+__all__ = [
+    "EVENT_TYPES",
+    "HEADER",
+    "HEADER_LINE",
+    "INT64_MAX",
+    "KEY_SEPARATOR",
+    "MAX_FIELD_CHARS",
+    "Event",
+    "ParseStats",
+    "Reason",
+    "Rejection",
+    "parse_fields",
+    "parse_line",
+    "parse_line_bytes",
+    "read_csv_events",
+]
+
+#: Prices: the contract's pattern, its groups the whole and the decimal digits.
+_PRICE_RE = re.compile(contract.PRICE_PATTERN + r"\Z", re.ASCII)
+_TIME_RE = re.compile(contract.TIME_PATTERN + r"\Z", re.ASCII)
+_CONTROL_RE = re.compile(contract.CONTROL_CLASS)
 _EVENT_TYPE_SET = frozenset(EVENT_TYPES)
-
-#: Longest accepted field, in characters. Real values are at most ~60.
-MAX_FIELD_CHARS = 255
-#: Largest accepted id (int64).
-INT64_MAX = 2**63 - 1
-#: Prices are amounts with at most two decimals and an absolute value below 10 million.
-_PRICE_RE = re.compile(r"-?(\d{1,7})(?:\.(\d{1,2}))?\Z", re.ASCII)
-_TIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):([0-5]\d):([0-5]\d) UTC\Z", re.ASCII
-)
-#: Field separator of the canonical key: the ASCII unit separator never occurs in real data.
-KEY_SEPARATOR = "\x1f"
-
-
-class Reason:
-    """Reasons a row is rejected. The values are stable: quarantine files and reports use them."""
-
-    INVALID_UTF8 = "invalid_utf8"
-    WRONG_FIELD_COUNT = "wrong_field_count"
-    FIELD_TOO_LONG = "field_too_long"
-    BAD_EVENT_TIME = "bad_event_time"
-    UNKNOWN_EVENT_TYPE = "unknown_event_type"
-    BAD_PRODUCT_ID = "bad_product_id"
-    BAD_CATEGORY_ID = "bad_category_id"
-    BAD_PRICE = "bad_price"
-    BAD_USER_ID = "bad_user_id"
-
-    ALL: tuple[str, ...] = (
-        INVALID_UTF8,
-        WRONG_FIELD_COUNT,
-        FIELD_TOO_LONG,
-        BAD_EVENT_TIME,
-        UNKNOWN_EVENT_TYPE,
-        BAD_PRODUCT_ID,
-        BAD_CATEGORY_ID,
-        BAD_PRICE,
-        BAD_USER_ID,
-    )
 
 
 class Event(NamedTuple):
@@ -168,7 +149,9 @@ def _date_is_real(date_part: str, year: int, month: int, day: int) -> bool:
     known = _valid_dates.get(date_part)
     if known is None:
         known = (
-            1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1] and year >= 1970
+            1 <= month <= 12
+            and 1 <= day <= calendar.monthrange(year, month)[1]
+            and year >= contract.MIN_YEAR
         )
         if len(_valid_dates) < 100_000:
             _valid_dates[date_part] = known
@@ -202,7 +185,7 @@ def compute_event_id(fields: Sequence[str]) -> str:
 
 
 def _parse_id(text: str) -> int | None:
-    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+    if not text or len(text) > contract.ID_MAX_DIGITS or not (text.isascii() and text.isdigit()):
         return None
     value = int(text)
     if value <= 0 or value > INT64_MAX:
@@ -267,12 +250,17 @@ def parse_fields(
         return reject(
             Reason.BAD_CATEGORY_ID, f"category_id {category_id!r} is not a positive 64-bit integer"
         )
+    for name, text in (("category_code", category_code), ("brand", brand)):
+        if text and _CONTROL_RE.search(text):
+            return reject(Reason.CONTROL_CHARACTER, contract.control_detail(name))
     price_text = canonical_price(price)
     if price_text is None:
         return reject(Reason.BAD_PRICE, f"price {price!r} is not a decimal with at most 2 decimals")
     user = _parse_id(user_id)
     if user is None:
         return reject(Reason.BAD_USER_ID, f"user_id {user_id!r} is not a positive 64-bit integer")
+    if user_session and _CONTROL_RE.search(user_session):
+        return reject(Reason.CONTROL_CHARACTER, contract.control_detail("user_session"))
 
     time_text = event_time[:19]
     product_text = str(product)
@@ -308,12 +296,16 @@ def parse_fields(
 #: The shape of an ordinary valid row, checked in one regex pass. A row that does not match
 #: goes through :func:`parse_fields`, which finds the exact reason (or accepts an unusual but
 #: valid spelling such as ids with leading zeros). Every group here is within the field limit.
+_ID_FAST = f"([1-9][0-9]{{0,{contract.ID_MAX_DIGITS - 1}}})"
+_TEXT_FAST = f"([^,{contract.CONTROL_CLASS[1:-1]}]{{0,{MAX_FIELD_CHARS}}})"
 _FAST_ROW_RE = re.compile(
-    r"((\d{4})-(\d\d)-(\d\d) (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d) UTC,"
-    r"(view|cart|remove_from_cart|purchase),([1-9]\d{0,18}),([1-9]\d{0,18}),"
-    r"([^,]{0,255}),([^,]{0,255}),(-?)([1-9]\d{0,6}|0)(?:\.(\d{1,2}))?,([1-9]\d{0,18}),([^,]{0,255})\Z",
+    "(" + contract.TIME_PATTERN.replace(" UTC", "") + ") UTC,"
+    "(" + "|".join(EVENT_TYPES) + "),"
+    + _ID_FAST + "," + _ID_FAST + "," + _TEXT_FAST + "," + _TEXT_FAST + ","
+    + f"(-?)([1-9][0-9]{{0,{contract.PRICE_WHOLE_DIGITS - 1}}}|0)(?:\\.([0-9]{{1,{contract.PRICE_DECIMALS}}}))?,"
+    + _ID_FAST + "," + _TEXT_FAST + r"\Z",
     re.ASCII,
-)
+)  # fmt: skip
 _INT64_MAX_TEXT = str(INT64_MAX)
 _tuple_new = tuple.__new__
 
@@ -408,14 +400,6 @@ def strip_eol(line: bytes) -> bytes:
     if line.endswith(b"\r"):
         line = line[:-1]
     return line
-
-
-def iter_lines(stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line_no, line)`` with line endings (LF or CRLF) and a leading UTF-8 BOM removed."""
-    for line_no, line in enumerate(stream, start=1):
-        if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        yield line_no, strip_eol(line)
 
 
 def read_csv_events(

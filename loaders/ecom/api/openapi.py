@@ -11,45 +11,63 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ecom import __version__
+from ecom import __version__, contract
 from ecom.api.payload import MAX_BODY_BYTES, MAX_EVENTS, REQUIRED, JsonReason
-from ecom.events import EVENT_TYPES, INT64_MAX, MAX_FIELD_CHARS, Reason
+from ecom.contract import Reason
 
 _ID = {
     "oneOf": [
-        {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
-        {"type": "string", "pattern": "^[0-9]{1,19}$"},
+        {"type": "integer", "minimum": 1, "maximum": contract.INT64_MAX},
+        {"type": "string", "pattern": f"^{contract.ID_PATTERN}$"},
     ],
     "description": "A positive 64-bit integer; send ids above 2^53 as strings from JavaScript.",
 }
-_TEXT = {"type": ["string", "null"], "maxLength": MAX_FIELD_CHARS}
+_TEXT = {
+    "type": ["string", "null"],
+    "maxLength": contract.MAX_FIELD_CHARS,
+    "pattern": f"^[^{contract.CONTROL_CLASS_ECMA[1:-1]}]*$",
+}
+_LIMIT = float(10**contract.PRICE_WHOLE_DIGITS)
+
+
+def _field_schema(field: contract.Field) -> dict[str, Any]:
+    """The JSON Schema of one field, from its declaration in :mod:`ecom.contract`."""
+    described = {"description": f"{field.rule}; rejected as {field.reason}."}
+    if field.kind == "timestamp":
+        return {
+            "type": "string",
+            # the contract's spelling, or ISO 8601 in UTC
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2} UTC|[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(Z|\\+00:00))$",
+            "examples": ["2019-10-01 00:00:00 UTC", "2019-10-01T00:00:00Z"],
+            **described,
+        }
+    if field.kind == "enum":
+        return {"type": "string", "enum": list(contract.EVENT_TYPES), **described}
+    if field.kind == "id":
+        return {**_ID, **described}
+    if field.kind == "price":
+        return {
+            "oneOf": [
+                {"type": "number", "exclusiveMinimum": -_LIMIT, "exclusiveMaximum": _LIMIT},
+                {"type": "string", "pattern": f"^{contract.PRICE_PATTERN}$"},
+            ],
+            "description": 'At most two decimals; 3.5 and "3.50" are the same price.',
+        }
+    return {**_TEXT, "examples": [_EXAMPLES[field.name]], **described}
+
+
+_EXAMPLES = {
+    "category_code": "appliances.environment.vacuum",
+    "brand": "runail",
+    "user_session": "26dd6e6e-4dac-4778-8d2c-92e149dab885",
+}
 
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "One REES46 event. event_id is computed by the server from the content.",
     "required": list(REQUIRED),
     "additionalProperties": False,
-    "properties": {
-        "event_time": {
-            "type": "string",
-            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}( UTC|Z|\\+00:00)$",
-            "examples": ["2019-10-01 00:00:00 UTC", "2019-10-01T00:00:00Z"],
-        },
-        "event_type": {"type": "string", "enum": list(EVENT_TYPES)},
-        "product_id": _ID,
-        "category_id": _ID,
-        "category_code": {**_TEXT, "examples": ["appliances.environment.vacuum"]},
-        "brand": {**_TEXT, "examples": ["runail"]},
-        "price": {
-            "oneOf": [
-                {"type": "number", "exclusiveMinimum": -1e7, "exclusiveMaximum": 1e7},
-                {"type": "string", "pattern": "^-?[0-9]{1,7}(\\.[0-9]{1,2})?$"},
-            ],
-            "description": 'At most two decimals; 3.5 and "3.50" are the same price.',
-        },
-        "user_id": _ID,
-        "user_session": {**_TEXT, "examples": ["26dd6e6e-4dac-4778-8d2c-92e149dab885"]},
-    },
+    "properties": {f.name: _field_schema(f) for f in contract.FIELDS},
 }
 
 _RESULT = {

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pyarrow as pa
 
-from ecom.events import EVENT_TYPES, MAX_FIELD_CHARS
+from ecom.load import checks
 from ecom.load.core import (
     LoadError,
     LoadReport,
@@ -48,51 +48,19 @@ from ecom.load.landing import (
 )
 from ecom.warehouse import LOAD_AUDIT_DDL_DUCKDB, RAW_EVENT_COLUMNS, connect_duckdb, duckdb_path
 
-#: Columns of a landing CSV object, in the contract's order, with the types DuckDB reads them as.
-#: ``price`` stays text so that the two-decimal rule can be checked before the cast.
-CSV_COLUMNS: dict[str, str] = {
-    "event_id": "VARCHAR",
-    "event_time": "TIMESTAMP",
-    "event_type": "VARCHAR",
-    "product_id": "BIGINT",
-    "category_id": "BIGINT",
-    "category_code": "VARCHAR",
-    "brand": "VARCHAR",
-    "price": "VARCHAR",
-    "user_id": "BIGINT",
-    "user_session": "VARCHAR",
-    "ingested_at": "VARCHAR",
-    "source": "VARCHAR",
-}
+#: Columns of a landing CSV object, in the contract's order. Everything is staged as text:
+#: the contract checks (``ecom.load.checks``) want the canonical spelling, and only rows that
+#: pass them are cast into ``raw.events``.
+CSV_COLUMNS: dict[str, str] = dict.fromkeys(
+    (*checks.STAGE_COLUMNS[:-1], "ingested_at", "source"), "VARCHAR"
+)
 #: The staged columns (both formats), after the object's URL.
 STAGE_COLUMNS: tuple[str, ...] = tuple(c for c in CSV_COLUMNS if c != "ingested_at")
 
-_TYPES = ", ".join(f"'{t}'" for t in EVENT_TYPES)
-#: The first contract rule a typed row breaks, or NULL. Same reason strings as ``ecom.events``.
-REASON_SQL = f"""case
-    when event_id is null or not regexp_full_match(event_id, '[0-9a-f]{{32}}') then 'bad_event_id'
-    when event_time is null then 'bad_event_time'
-    when event_type is null or event_type not in ({_TYPES}) then 'unknown_event_type'
-    when product_id is null or product_id <= 0 then 'bad_product_id'
-    when category_id is null or category_id <= 0 then 'bad_category_id'
-    when price is null or not regexp_full_match(price, '-?[0-9]{{1,7}}\\.[0-9]{{2}}') then 'bad_price'
-    when user_id is null or user_id <= 0 then 'bad_user_id'
-    when greatest(length(coalesce(category_code, '')), length(coalesce(brand, '')),
-                  length(coalesce(user_session, ''))) > {MAX_FIELD_CHARS} then 'field_too_long'
-end"""
-
-_DETAIL_SQL = """case reason
-    when 'bad_event_id' then 'event_id ' || coalesce('''' || event_id || '''', 'missing') || ' is not 32 lowercase hex characters'
-    when 'bad_event_time' then 'event_time is missing or not a timestamp'
-    when 'unknown_event_type' then 'event_type ' || coalesce('''' || event_type || '''', 'missing') || ' is not a known event type'
-    when 'bad_product_id' then 'product_id ' || coalesce(product_id::varchar, 'missing') || ' is not a positive 64-bit integer'
-    when 'bad_category_id' then 'category_id ' || coalesce(category_id::varchar, 'missing') || ' is not a positive 64-bit integer'
-    when 'bad_price' then 'price ' || coalesce('''' || price || '''', 'missing') || ' is not a decimal with two decimals'
-    when 'bad_user_id' then 'user_id ' || coalesce(user_id::varchar, 'missing') || ' is not a positive 64-bit integer'
-    when 'field_too_long' then 'a text field is longer than 255 characters'
-end"""
-
-_RAW_SQL = "concat_ws(',', " + ", ".join(f"coalesce({c}::varchar, '')" for c in STAGE_COLUMNS) + ")"
+#: The first contract rule a typed row breaks, or NULL (generated from ``ecom.contract``).
+REASON_SQL = checks.reason_sql("duckdb")
+_DETAIL_SQL = checks.detail_sql()
+_RAW_SQL = checks.raw_sql()
 
 #: DuckDB's CSV error types, as contract reasons.
 _CSV_ERROR_REASON_SQL = """case
@@ -110,9 +78,9 @@ end"""
 
 _STAGE_DDL = """
 create or replace temp table load_stage (
-    source_url varchar, event_id varchar, event_time timestamp, event_type varchar,
-    product_id bigint, category_id bigint, category_code varchar, brand varchar, price varchar,
-    user_id bigint, user_session varchar, source varchar, reason varchar
+    source_url varchar, event_id varchar, event_time varchar, event_type varchar,
+    product_id varchar, category_id varchar, category_code varchar, brand varchar, price varchar,
+    user_id varchar, user_session varchar, source varchar, reason varchar
 );
 create or replace temp table load_stage_errors (
     source_url varchar, line bigint, reason varchar, detail varchar, raw varchar
@@ -425,8 +393,7 @@ def _load_locked(
     try:
         con.execute(
             f"""insert into raw.events ({", ".join(RAW_EVENT_COLUMNS)})
-            select event_id, event_time, event_type, product_id, category_id, category_code, brand,
-                   cast(price as decimal(10,2)), user_id, user_session,
+            select event_id, {checks.TYPED_SELECT},
                    coalesce(source, nullif(regexp_extract(source_url, 'source=([^/]+)', 1), ''), 'unknown'),
                    source_url, $loaded_at
             from load_stage where reason is null""",

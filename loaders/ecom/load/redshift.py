@@ -7,13 +7,16 @@ below is sent as written, so a recording connection sees exactly what Redshift w
     LOCK raw.load_audit                       -- a second loader waits here, then sees our rows
     SELECT bucket, object_key, etag FROM raw.load_audit WHERE bucket = ...
     (manifests written to s3://<bucket>/manifests/<load id>.<format>.manifest)
-    CREATE TEMP TABLE load_stage ...; CREATE TEMP TABLE load_objects ...; INSERT INTO load_objects ...
+    CREATE TEMP TABLE load_stage ... (price as text), load_stage_parquet ..., load_objects ...
+    INSERT INTO load_objects ...
     COPY load_stage (...) FROM '<csv manifest>' IAM_ROLE ... MANIFEST FORMAT AS CSV GZIP ...
     INSERT INTO load_copies SELECT pg_last_copy_id()
-    COPY load_stage (...) FROM '<parquet manifest>' IAM_ROLE ... MANIFEST FORMAT AS PARQUET
-    INSERT INTO load_copies SELECT pg_last_copy_id()
     INSERT INTO raw.events SELECT ... FROM load_stage WHERE <contract holds>
-    INSERT INTO raw.load_rejects ...          -- COPY errors (stl_load_errors) and contract breaks
+    INSERT INTO raw.load_rejects ...          -- contract breaks (ecom.load.checks, as on DuckDB)
+    DELETE FROM load_stage
+    COPY load_stage_parquet (...) FROM '<parquet manifest>' IAM_ROLE ... FORMAT AS PARQUET
+    (the same four statements for the Parquet rows)
+    INSERT INTO raw.load_rejects ...          -- COPY errors (stl_load_errors)
     INSERT INTO raw.load_audit ...            -- one row per object, rows from stl_load_commits
     COMMIT
 
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from ecom.events import EVENT_TYPES, MAX_FIELD_CHARS
+from ecom.load import checks
 from ecom.load.core import LoadError, LoadReport, ObjectResult, new_load_id, pending, utc_now
 from ecom.load.landing import (
     LANDING_COLUMNS,
@@ -39,22 +42,42 @@ from ecom.load.landing import (
 )
 from ecom.warehouse import RAW_EVENT_COLUMNS, REDSHIFT_DDL
 
-STAGE_DDL = """
-create temp table load_stage (
+#: Staging tables, one per landing format. A CSV row is staged as text, so that the contract
+#: checks (``ecom.load.checks``, the same as on DuckDB) see each field's spelling; a Parquet
+#: row arrives typed (COPY cannot put Parquet types into text columns) and is turned into
+#: the same text by :data:`_STAGED`. Text columns are wider than the contract's 255
+#: characters so that the checks, not COPY, reject a long field (beyond 1024 bytes COPY does,
+#: error 1204, also as ``field_too_long``).
+_STAGE_COLUMNS_DDL = """(
     event_id      varchar(64),
-    event_time    timestamp,
-    event_type    varchar(64),
-    product_id    bigint,
-    category_id   bigint,
+    event_time    {time},
+    event_type    varchar(1024),
+    product_id    {id},
+    category_id   {id},
     category_code varchar(1024),
     brand         varchar(1024),
-    price         decimal(10,2),
-    user_id       bigint,
+    price         {price},
+    user_id       {id},
     user_session  varchar(1024),
     ingested_at   timestamp,
     source        varchar(16)
+)"""
+STAGE_TABLES: dict[str, str] = {"csv": "load_stage", "parquet": "load_stage_parquet"}
+STAGE_DDL: tuple[str, ...] = (
+    "create temp table load_stage "
+    + _STAGE_COLUMNS_DDL.format(time="varchar(1024)", id="varchar(1024)", price="varchar(1024)"),
+    "create temp table load_stage_parquet "
+    + _STAGE_COLUMNS_DDL.format(time="timestamp", id="bigint", price="decimal(10,2)"),
 )
-"""
+#: The staged rows of each format as text, for the contract checks.
+_STAGED: dict[str, str] = {
+    "csv": "load_stage",
+    "parquet": "(select event_id, cast(event_time as varchar(64)) as event_time, event_type,"
+    " cast(product_id as varchar(64)) as product_id,"
+    " cast(category_id as varchar(64)) as category_id, category_code, brand,"
+    " cast(price as varchar(64)) as price, cast(user_id as varchar(64)) as user_id,"
+    " user_session, source from load_stage_parquet) as parquet_rows",
+}
 OBJECTS_DDL = """
 create temp table load_objects (
     url          varchar(1100),
@@ -68,19 +91,8 @@ create temp table load_objects (
 """
 COPIES_DDL = "create temp table load_copies (query integer)"
 
-_TYPES = ", ".join(f"'{t}'" for t in EVENT_TYPES)
-#: The contract rules a typed staged row can still break (types were checked by COPY).
-REASON_SQL = f"""case
-    when event_id is null or len(event_id) <> 32 or event_id !~ '^[0-9a-f]+$' then 'bad_event_id'
-    when event_time is null then 'bad_event_time'
-    when event_type is null or event_type not in ({_TYPES}) then 'unknown_event_type'
-    when product_id is null or product_id <= 0 then 'bad_product_id'
-    when category_id is null or category_id <= 0 then 'bad_category_id'
-    when price is null then 'bad_price'
-    when user_id is null or user_id <= 0 then 'bad_user_id'
-    when greatest(len(coalesce(category_code, '')), len(coalesce(brand, '')),
-                  len(coalesce(user_session, ''))) > {MAX_FIELD_CHARS} then 'field_too_long'
-end"""
+#: The contract rules a typed staged row can still break (generated from ``ecom.contract``).
+REASON_SQL = checks.reason_sql("redshift")
 
 #: Redshift load error codes (stl_load_errors.err_code) as contract reasons; the rest are
 #: ``bad_<column>`` when Redshift names the column, else ``malformed_csv``.
@@ -163,9 +175,11 @@ def lit(value: object) -> str:
 
 
 def copy_statement(manifest_url: str, fmt: str, settings: RedshiftSettings) -> str:
-    """The COPY of one manifest into the staging table."""
+    """The COPY of one manifest into the staging table of its format."""
+    if fmt not in STAGE_TABLES:
+        raise ValueError(f"unknown landing format {fmt!r}")
     lines = [
-        f"copy load_stage ({', '.join(LANDING_COLUMNS)})",
+        f"copy {STAGE_TABLES[fmt]} ({', '.join(LANDING_COLUMNS)})",
         f"from {lit(manifest_url)}",
         f"iam_role {lit(settings.iam_role)}",
         "manifest",
@@ -181,10 +195,8 @@ def copy_statement(manifest_url: str, fmt: str, settings: RedshiftSettings) -> s
             "blanksasnull",
             f"maxerror {MAX_ERRORS}",
         ]
-    elif fmt == "parquet":
-        lines += ["format as parquet"]
     else:
-        raise ValueError(f"unknown landing format {fmt!r}")
+        lines += ["format as parquet"]
     lines += ["compupdate off", "statupdate off"]
     if settings.region:
         lines.append(f"region {lit(settings.region)}")
@@ -207,25 +219,27 @@ def _objects_inserts(objects: list[LandingObject], manifest_of: dict[str, str]) 
     return statements
 
 
-def _move_statements(load_id: str, loaded_at: datetime, source_object: str) -> list[str]:
+def _move_statements(
+    load_id: str, loaded_at: datetime, source_object: str, fmt: str = "csv"
+) -> list[str]:
     """The staged rows of one manifest into raw.events (contract breaks into raw.load_rejects).
 
     COPY cannot say which object a row came from, so ``source_object`` is the manifest's URL
     (the audit table maps the manifest to its objects).
     """
     at = lit(loaded_at)
+    staged = _STAGED[fmt]
     events = f"""insert into raw.events ({", ".join(RAW_EVENT_COLUMNS)})
-select event_id, event_time, event_type, product_id, category_id, category_code, brand, price,
-       user_id, user_session, coalesce(source, 'unknown'), {lit(source_object)}, {at}
-from load_stage
+select event_id, {checks.TYPED_SELECT}, coalesce(source, 'unknown'),
+       {lit(source_object)}, {at}
+from {staged}
 where ({REASON_SQL}) is null"""
     contract_rejects = f"""insert into raw.load_rejects
-select {lit(load_id)}, {lit(source_object)}, null, reason, 'breaks the event contract', raw, {at}
-from (select ({REASON_SQL}) as reason,
-             event_id || ',' || coalesce(event_type, '') || ',' || coalesce(source, '') as raw
-      from load_stage) r
+select {lit(load_id)}, {lit(source_object)}, null, reason, {checks.detail_sql()},
+       {checks.raw_sql()}, {at}
+from (select *, ({REASON_SQL}) as reason from {staged}) r
 where reason is not null"""
-    return [events, contract_rejects, "delete from load_stage"]
+    return [events, contract_rejects, f"delete from {STAGE_TABLES[fmt]}"]
 
 
 def _audit_statements(load_id: str, loaded_at: datetime) -> list[str]:
@@ -298,10 +312,10 @@ def load_redshift(
                 report.manifests.append(key)
                 copies.append((f"s3://{bucket}/{key}", fmt))
                 manifest_of.update({o.url: key for o in objects})
-        cur.execute("drop table if exists load_stage")
-        cur.execute("drop table if exists load_objects")
-        cur.execute("drop table if exists load_copies")
-        cur.execute(STAGE_DDL)
+        for table in (*STAGE_TABLES.values(), "load_objects", "load_copies"):
+            cur.execute(f"drop table if exists {table}")
+        for statement in STAGE_DDL:
+            cur.execute(statement)
         cur.execute(OBJECTS_DDL)
         cur.execute(COPIES_DDL)
         for statement in _objects_inserts(todo, manifest_of):
@@ -310,7 +324,7 @@ def load_redshift(
         for manifest_url, fmt in copies:
             cur.execute(copy_statement(manifest_url, fmt, settings))
             cur.execute("insert into load_copies select pg_last_copy_id()")
-            for statement in _move_statements(report.load_id, loaded_at, manifest_url):
+            for statement in _move_statements(report.load_id, loaded_at, manifest_url, fmt):
                 cur.execute(statement)
         for statement in _audit_statements(report.load_id, loaded_at):
             cur.execute(statement)

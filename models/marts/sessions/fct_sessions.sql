@@ -116,8 +116,7 @@ sessions_aggregated as (
 final as (
 
     select
-        -- a given id (varchar) or an inferred one (md5, text on PostgreSQL): one type
-        cast(session_id as varchar) as session_id,
+        session_id,
         user_id,
         entry_product_id,
         exit_product_id,
