@@ -2,28 +2,84 @@
     Aggregate: the non-null `value` of the row that comes first (`aggregate` = 'min') or last
     ('max') when rows are ordered by `order_by`, ties broken by the value itself the same way,
     cast to `data_type`. dbt Core has no arg_min/arg_max, and DuckDB's would not break ties the
-    same way on every run. DuckDB packs integers into a hugeint or compares ordered structs;
-    Redshift gets the classic "min/max over a sortable string" trick. Used through
-    ecom_first_by and ecom_last_by.
+    same way on every run. Every engine picks the same row: the earliest (latest) order key,
+    ties broken by the value in its own order (numbers numerically, nulls never picked).
+    DuckDB packs integers into a hugeint or compares ordered structs; PostgreSQL and Redshift
+    compare sortable strings. Used through ecom_first_by and ecom_last_by.
 -#}
 {% macro ecom_pick_by(aggregate, value, order_by, data_type) -%}
     {{ return(adapter.dispatch('ecom_pick_by', 'ecom')(aggregate, value, order_by, data_type)) }}
 {%- endmacro %}
 
+{#-
+    The value kind of a pick, from its data type: ('integer', 0), ('decimal', scale), or
+    ('text', none). Numbers are compared as numbers, everything else as text.
+-#}
+{% macro ecom_pick_kind(data_type) -%}
+    {%- set t = data_type | lower | replace(' ', '') -%}
+    {%- if t in ('bigint', 'integer', 'int', 'int4', 'int8', 'smallint') -%}
+        {{ return(('integer', 0)) }}
+    {%- elif t.startswith('decimal') or t.startswith('numeric') -%}
+        {%- set scale = t.split(',')[1].rstrip(')') if ',' in t else '0' -%}
+        {{ return(('decimal', scale | int)) }}
+    {%- else -%}
+        {{ return(('text', none)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    PostgreSQL and Redshift: the classic "min/max over a sortable string". The order key is
+    the time as 20 digits (YYYYMMDDHH24MISSUS); the value follows it. A number is written so
+    that text order is numeric order: times 10^scale, plus 2^63 (so negatives sort first),
+    zero-padded to 20 digits; it is read back the same way (times 10^-scale: a product, exact
+    on Redshift too, where a division would widen the scale). Text values follow the key as they
+    are (compared byte by byte under the C collation, as DuckDB compares them).
+-#}
 {% macro default__ecom_pick_by(aggregate, value, order_by, data_type) -%}
+    {%- set kind, scale = ecom_pick_kind(data_type) -%}
+    {%- set key = "to_char(" ~ order_by ~ ", 'YYYYMMDDHH24MISSUS')" -%}
+    {%- if kind == 'text' -%}
     cast(
         substring(
             {{ aggregate }}(
                 case
                     when {{ value }} is not null
-                        then
-                            to_char({{ order_by }}, 'YYYYMMDDHH24MISSUS')
-                            || cast({{ value }} as varchar)
+                        then {{ key }} || cast({{ value }} as varchar)
                 end
             ),
             21
         ) as {{ data_type }}
     )
+    {%- else -%}
+    {%- set scaled = value if scale == 0 else value ~ ' * 1' ~ '0' * scale -%}
+    cast(
+        (
+            cast(
+                substring(
+                    {{ aggregate }}(
+                        case
+                            when {{ value }} is not null
+                                then
+                                    {{ key }}
+                                    || lpad(
+                                        cast(
+                                            cast({{ scaled }} as decimal(20, 0))
+                                            + cast('9223372036854775808' as decimal(20, 0))
+                                            as varchar
+                                        ),
+                                        20,
+                                        '0'
+                                    )
+                        end
+                    ),
+                    21
+                ) as decimal(20, 0)
+            )
+            - cast('9223372036854775808' as decimal(20, 0))
+        ){% if scale > 0 %} * {{ '0.' ~ '0' * (scale - 1) ~ '1' }}{% endif %}
+        as {{ data_type }}
+    )
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -40,6 +40,7 @@ MODELS = {
         "dim_date",
         "cohorts",
         "session_definition_comparison",
+        "fct_product_daily",
     ],
 }
 BRIDGE_USER = 999_999_999

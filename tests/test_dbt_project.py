@@ -129,6 +129,37 @@ def test_sessions_orders_and_revenue_match_ground_truth(generated: Any) -> None:
         assert (by_units, by_revenue) == (units, revenue), mart
 
 
+def test_product_daily_matches_ground_truth(generated: Any) -> None:
+    con, truth = generated
+    # revenue per event date is the generator's revenue per day
+    got = {
+        str(day): float(revenue)
+        for day, revenue in con.execute(
+            "select event_date, sum(revenue) from marts.fct_product_daily group by 1"
+        ).fetchall()
+    }
+    expected = {d["date"]: d["revenue"] for d in truth["daily"] if d["rows"]}
+    assert got.keys() == expected.keys()
+    for day, revenue in expected.items():
+        assert got[day] == pytest.approx(revenue, abs=0.005), day
+    # every purchase is counted once, units leave out the negative prices
+    purchases, units, rows = one(
+        con, "select sum(purchases), sum(units), count(*) from marts.fct_product_daily"
+    )
+    assert purchases == truth["purchases"]
+    assert units == truth["purchases"] - truth["negative_price_purchases"]
+    assert rows == one(
+        con, "select count(*) from (select distinct product_id, event_date from staging.stg_events)"
+    )
+    # viewing sessions never exceed views, and a product-day with a view has a session
+    bad = one(
+        con,
+        "select count(*) from marts.fct_product_daily where viewing_sessions > views"
+        " or (views > 0) != (viewing_sessions > 0) or buyers > purchases",
+    )
+    assert bad == 0
+
+
 def test_funnel_is_consistent_with_sessions(generated: Any) -> None:
     con, _ = generated
     funnel = con.execute(

@@ -62,3 +62,15 @@ def artifacts() -> Path:
     """Where screenshots go (git-ignored), to look at after a run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def screenshots(artifacts: Path) -> Path:
+    """Where the dashboard tests save their screenshots: $ECOM_SCREENSHOTS (`make screenshots`
+    sets docs/img, the pictures of docs/dashboard.md), else artifacts/present/."""
+    import os
+
+    chosen = os.environ.get("ECOM_SCREENSHOTS")
+    out = Path(chosen) if chosen else artifacts
+    out.mkdir(parents=True, exist_ok=True)
+    return out

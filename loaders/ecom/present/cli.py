@@ -60,7 +60,7 @@ def docs_serve(port: int, generate: bool, target_path: Path | None) -> None:
         server.server_close()
 
 
-@click.command("dashboard")
+@click.group("dashboard", invoke_without_command=True)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -68,12 +68,18 @@ def docs_serve(port: int, generate: bool, target_path: Path | None) -> None:
     help="HTML file to write. Default: .ecom/dashboard.html",
 )
 @_DUCKDB_OPTION
-def dashboard(out: Path | None, db_path: Path | None) -> None:
-    """Write a static dashboard of the marts: one HTML file that opens offline.
+@click.pass_context
+def dashboard(ctx: click.Context, out: Path | None, db_path: Path | None) -> None:
+    """Write the dashboard as one HTML file that opens offline (or `serve` it as an app).
 
-    Daily revenue and orders, the session funnel, cart abandonment, sessions per day,
-    top categories and brands, RFM segments and cohort retention.
+    The static report: headline figures, daily revenue and orders, top categories and
+    brands, the session funnel (any order and strict), conversion by category and brand,
+    RFM segments and their rules, cohort retention and the session definitions, drawn
+    with Vega-Lite (inlined: the file fetches nothing). `ecom dashboard serve` is the
+    same charts as an interactive app with filters and drill-down.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from ecom.present.dashboard import build_dashboard
     from ecom.present.marts import MissingMartError
 
@@ -82,12 +88,15 @@ def dashboard(out: Path | None, db_path: Path | None) -> None:
     except MissingMartError as exc:
         raise click.ClickException(str(exc)) from exc
     f = result.figures
-    click.echo(
-        f"{len(result.panels)} charts · revenue {f['revenue']:,.2f} · orders {f['orders']:,.0f} · "
-        f"sessions {f['sessions']:,.0f} · conversion {f['session_conversion_rate'] * 100:.2f}%"
-    )
-    if result.empty_panels:
-        click.echo(f"warning: no data for {', '.join(result.empty_panels)}", err=True)
+    drawn = len(result.panels) - len(result.empty_panels)
+    summary = f"{drawn} of {len(result.panels)} charts"
+    if f:
+        summary += (
+            f" · revenue {f['revenue']:,.2f} · orders {f['orders']:,} · sessions {f['sessions']:,}"
+        )
+    click.echo(summary)
+    for chart, why in result.empty_panels.items():
+        click.echo(f"warning: no chart for {chart}: {why}", err=True)
     click.echo(f"dashboard: {result.path.resolve()}")
 
 

@@ -273,6 +273,32 @@ def _warehouse_checks(
         tolerance=0.005,
     )
     rec.add("marts", "users in dim_customers = users in staging", t["staging_users"], t["users"])
+    rec.add(
+        "marts",
+        "revenue in fct_product_daily = positive-price purchases in staging",
+        t["staging_revenue"],
+        t["product_revenue"],
+        tolerance=0.005,
+    )
+    rec.add(
+        "marts",
+        "revenue in fct_product_daily = revenue in fct_sales_daily",
+        t["revenue"],
+        t["product_revenue"],
+        tolerance=0.005,
+    )
+    rec.add(
+        "marts",
+        "units in fct_product_daily = non-negative-price purchases in staging",
+        t["staging_units"],
+        t["product_units"],
+    )
+    rec.add(
+        "marts",
+        "days whose fct_product_daily revenue or units differ from staging's purchases",
+        0,
+        _product_days_off(con),
+    )
 
     # -- marts against the ground truth, when the warehouse holds exactly this input ------------
     truth = state.ground_truth
@@ -309,6 +335,24 @@ def _warehouse_checks(
     rec.add("marts", "users = ground truth users", truth["users"], t["users"])
 
 
+def _product_days_off(con: Any) -> int:
+    """Event dates whose product revenue or units differ from the purchase events that day."""
+    return int(
+        _one(
+            con,
+            "with events as (select event_date,"
+            " coalesce(sum(price) filter (where price > 0), 0) as revenue,"
+            " count(*) filter (where price >= 0) as units"
+            " from staging.stg_events where event_type = 'purchase' group by 1),"
+            " products as (select event_date, sum(revenue) as revenue, sum(units) as units"
+            " from marts.fct_product_daily where purchases > 0 group by 1)"
+            " select count(*) from events full join products using (event_date)"
+            " where events.revenue is distinct from products.revenue"
+            " or events.units is distinct from products.units",
+        )
+    )
+
+
 def _marts_totals(con: Any) -> dict[str, Any]:
     sessions, given, converted, converted_given, session_events = _one(
         con,
@@ -324,10 +368,15 @@ def _marts_totals(con: Any) -> dict[str, Any]:
         " coalesce(sum(negative_price_purchases), 0), (select count(distinct user_id)"
         " from marts.fct_orders) from marts.fct_sales_daily",
     )
-    staging_revenue, staging_users = _one(
+    staging_revenue, staging_units, staging_users = _one(
         con,
         "select coalesce(sum(price) filter (where event_type = 'purchase' and price > 0), 0),"
+        " count(*) filter (where event_type = 'purchase' and price >= 0),"
         " count(distinct user_id) from staging.stg_events",
+    )
+    product_revenue, product_units = _one(
+        con,
+        "select coalesce(sum(revenue), 0), coalesce(sum(units), 0) from marts.fct_product_daily",
     )
     by_type = dict(
         con.execute("select event_type, count(*) from staging.stg_events group by 1").fetchall()
@@ -364,6 +413,9 @@ def _marts_totals(con: Any) -> dict[str, Any]:
         "negative_price_purchases": int(negative),
         "revenue": float(revenue),
         "staging_revenue": float(staging_revenue),
+        "staging_units": int(staging_units),
+        "product_revenue": float(product_revenue),
+        "product_units": int(product_units),
         "buyers": int(buyers),
         "users": int(users),
         "staging_users": int(staging_users),

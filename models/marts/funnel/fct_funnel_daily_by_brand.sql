@@ -20,4 +20,4 @@
     from the events of those days only.
 -#}
 
-{{ ecom_funnel_daily_breakdown('brand', "coalesce(brand, '(none)')") }}
+{{ ecom_funnel_daily_breakdown('brand', "cast(coalesce(brand, '(none)') as varchar)") }}

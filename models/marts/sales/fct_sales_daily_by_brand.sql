@@ -22,4 +22,4 @@
 
 -- depends_on: {{ ref('fct_sessions') }}
 
-{{ ecom_sales_daily_breakdown('brand', "coalesce(brand, '(none)')") }}
+{{ ecom_sales_daily_breakdown('brand', "cast(coalesce(brand, '(none)') as varchar)") }}

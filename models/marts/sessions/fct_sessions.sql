@@ -116,7 +116,8 @@ sessions_aggregated as (
 final as (
 
     select
-        session_id,
+        -- a given id (varchar) or an inferred one (md5, text on PostgreSQL): one type
+        cast(session_id as varchar) as session_id,
         user_id,
         entry_product_id,
         exit_product_id,

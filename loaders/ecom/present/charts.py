@@ -1,0 +1,364 @@
+"""Every chart of the dashboard, declared once as a Vega-Lite spec through Altair.
+
+Each function takes the DataFrame of one :mod:`ecom.present.figures` query (named mart
+columns) and returns an Altair chart; the static report and the app render the same specs.
+Charts render as SVG (``usermeta.embedOptions``), so their marks are in the page's DOM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+#: what every chart function returns: a top-level Vega-Lite chart
+Spec = alt.TopLevelMixin
+
+PRIMARY = "#2563eb"
+SECOND = "#ea580c"
+MONEY = ",.2f"
+PCT = ".1%"
+#: vega-embed reads this from the spec (the app and the static report alike): SVG, no menu.
+EMBED = {"embedOptions": {"renderer": "svg", "actions": False}}
+
+#: RFM segments in the order a reader scans them: best customers first.
+RFM_SEGMENT_ORDER = [
+    "Champions",
+    "Loyal",
+    "Potential loyalist",
+    "New",
+    "Promising",
+    "Need attention",
+    "About to sleep",
+    "At risk",
+    "Can't lose",
+    "Hibernating",
+    "Lost",
+]
+
+
+def _top(chart: Any, title: str, height: int = 260) -> Spec:
+    return chart.properties(title=title, width="container", height=height, usermeta=EMBED)
+
+
+def daily_revenue(sales: pd.DataFrame) -> Spec:
+    """Orders per day (bars) and revenue per day (line), on their own axes."""
+    base = alt.Chart(sales).encode(x=alt.X("sales_date:T", title=None))
+    tip = [
+        alt.Tooltip("sales_date:T", title="day"),
+        alt.Tooltip("orders:Q", format=","),
+        alt.Tooltip("revenue:Q", format=MONEY),
+        alt.Tooltip("units:Q", format=","),
+    ]
+    bars = base.mark_bar(color="#93c5fd").encode(y=alt.Y("orders:Q", title="orders"), tooltip=tip)
+    line = base.mark_line(color=SECOND).encode(
+        y=alt.Y("revenue:Q", title="revenue", axis=alt.Axis(format="~s")), tooltip=tip
+    )
+    return _top(alt.layer(bars, line).resolve_scale(y="independent"), "Daily revenue and orders")
+
+
+def funnel(steps: pd.DataFrame) -> Spec:
+    """Sessions at each step, any order against strict view → cart → purchase order."""
+    return _top(
+        alt.Chart(steps)
+        .mark_bar()
+        .encode(
+            y=alt.Y("step:N", sort=alt.SortField("step_index"), title=None),
+            yOffset=alt.YOffset("order:N"),
+            x=alt.X("sessions:Q", title="sessions"),
+            color=alt.Color(
+                "order:N",
+                scale=alt.Scale(range=[PRIMARY, SECOND]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                "order:N",
+                "step:N",
+                alt.Tooltip("sessions:Q", format=","),
+                alt.Tooltip("share_of_sessions:Q", title="of all sessions", format=PCT),
+            ],
+        ),
+        "Session funnel: any order and strict order",
+    )
+
+
+def cart_abandonment(funnel_daily: pd.DataFrame) -> Spec:
+    """The share of carting sessions that ended without a purchase, per day (the mart's rate)."""
+    return _top(
+        alt.Chart(funnel_daily)
+        .mark_line(color=SECOND, point=True)
+        .encode(
+            x=alt.X("session_date:T", title=None),
+            y=alt.Y(
+                "cart_abandonment_rate:Q", title="of carting sessions", axis=alt.Axis(format="%")
+            ),
+            tooltip=[
+                alt.Tooltip("session_date:T", title="day"),
+                alt.Tooltip("cart_abandonment_rate:Q", format=PCT),
+                alt.Tooltip("sessions_with_cart:Q", format=","),
+                alt.Tooltip("sessions_with_abandoned_cart:Q", format=","),
+            ],
+        )
+        .transform_filter("isValid(datum.cart_abandonment_rate)"),
+        "Cart abandonment per day",
+    )
+
+
+def sessions_per_day(funnel_daily: pd.DataFrame) -> Spec:
+    return _top(
+        alt.Chart(funnel_daily)
+        .mark_bar(color=PRIMARY)
+        .encode(
+            x=alt.X("session_date:T", title=None),
+            y=alt.Y("sessions:Q", title="sessions"),
+            tooltip=[
+                alt.Tooltip("session_date:T", title="day"),
+                alt.Tooltip("sessions:Q", format=","),
+                alt.Tooltip("sessions_with_purchase:Q", title="with a purchase", format=","),
+                alt.Tooltip("session_conversion_rate:Q", title="conversion", format=PCT),
+            ],
+        ),
+        "Sessions per day",
+        height=200,
+    )
+
+
+def _hbars(
+    frame: pd.DataFrame, key: str, value: str, title: str, color: str, fmt: str, tips: list[Any]
+) -> Spec:
+    return _top(
+        alt.Chart(frame)
+        .mark_bar(color=color)
+        .encode(
+            y=alt.Y(f"{key}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format=fmt)),
+            tooltip=[f"{key}:N", *tips],
+        ),
+        title,
+        height=max(120, 24 * len(frame)),
+    )
+
+
+def top_categories(categories: pd.DataFrame) -> Spec:
+    return _hbars(
+        categories,
+        "category",
+        "revenue",
+        "Top categories by revenue",
+        PRIMARY,
+        "~s",
+        [alt.Tooltip("revenue:Q", format=MONEY), alt.Tooltip("orders:Q", format=",")],
+    )
+
+
+def top_brands(brands: pd.DataFrame) -> Spec:
+    return _hbars(
+        brands,
+        "brand",
+        "revenue",
+        "Top brands by revenue",
+        SECOND,
+        "~s",
+        [alt.Tooltip("revenue:Q", format=MONEY), alt.Tooltip("orders:Q", format=",")],
+    )
+
+
+def funnel_by(frame: pd.DataFrame, by: str) -> Spec:
+    """Session conversion of the categories or brands with most sessions."""
+    return _hbars(
+        frame,
+        "key",
+        "session_conversion_rate",
+        f"Conversion by {by} (the {len(frame)} with most sessions)",
+        PRIMARY if by == "category" else SECOND,
+        "%",
+        [
+            alt.Tooltip("sessions:Q", format=","),
+            alt.Tooltip("view_to_cart_rate:Q", format=PCT),
+            alt.Tooltip("cart_to_purchase_rate:Q", format=PCT),
+            alt.Tooltip("session_conversion_rate:Q", format=PCT),
+            alt.Tooltip("cart_abandonment_rate:Q", format=PCT),
+        ],
+    )
+
+
+def product_categories(categories: pd.DataFrame) -> Spec:
+    return _hbars(
+        categories.head(20),
+        "category",
+        "revenue",
+        "Categories by revenue (product mart)",
+        PRIMARY,
+        "~s",
+        [
+            alt.Tooltip("products:Q", format=","),
+            alt.Tooltip("views:Q", format=","),
+            alt.Tooltip("purchases:Q", format=","),
+            alt.Tooltip("view_to_purchase_rate:Q", format=PCT),
+            alt.Tooltip("revenue:Q", format=MONEY),
+        ],
+    )
+
+
+def category_products(products: pd.DataFrame) -> Spec:
+    top = products.head(20).assign(product=lambda d: d["product_id"].astype(str))
+    return _hbars(
+        top,
+        "product",
+        "views",
+        f"Products of the category by views (top {len(top)})",
+        SECOND,
+        "~s",
+        [
+            "brand:N",
+            alt.Tooltip("views:Q", format=","),
+            alt.Tooltip("carts:Q", format=","),
+            alt.Tooltip("purchases:Q", format=","),
+            alt.Tooltip("view_to_purchase_rate:Q", format=PCT),
+            alt.Tooltip("revenue:Q", format=MONEY),
+        ],
+    )
+
+
+def rfm_segments(segments: pd.DataFrame) -> Spec:
+    """Customers and revenue per RFM segment, side by side, best segments first."""
+    order = [s for s in RFM_SEGMENT_ORDER if s in set(segments["segment"])] + sorted(
+        set(segments["segment"]) - set(RFM_SEGMENT_ORDER)
+    )
+    base = alt.Chart(segments).encode(
+        y=alt.Y("segment:N", sort=order, title=None),
+        tooltip=[
+            "segment:N",
+            alt.Tooltip("customers:Q", format=","),
+            alt.Tooltip("revenue:Q", format=MONEY),
+        ],
+    )
+    customers = base.mark_bar(color=PRIMARY).encode(x=alt.X("customers:Q")).properties(width=190)
+    revenue = (
+        base.mark_bar(color=SECOND)
+        .encode(
+            x=alt.X("revenue:Q", axis=alt.Axis(format="~s")),
+            y=alt.Y("segment:N", sort=order, axis=None),
+        )
+        .properties(width=190)
+    )
+    return alt.hconcat(customers, revenue).properties(
+        title="RFM segments: customers and revenue", usermeta=EMBED
+    )
+
+
+def rfm_rules(rules: pd.DataFrame) -> Spec:
+    """The segment of each recency score x frequency score cell (the seed the mart is named by)."""
+    base = alt.Chart(rules).encode(
+        x=alt.X(
+            "recency_score:O",
+            title="recency score (5 = ordered most recently)",
+            axis=alt.Axis(labelAngle=0),
+        ),
+        y=alt.Y("frequency_score:O", title="frequency score", sort="descending"),
+    )
+    cells = base.mark_rect(stroke="white").encode(
+        color=alt.Color("segment:N", legend=None, scale=alt.Scale(scheme="tableau20")),
+        tooltip=["segment:N", "recency_score:O", "frequency_score:O"],
+    )
+    labels = base.mark_text(fontSize=10).encode(text="segment:N")
+    return _top(
+        alt.layer(cells, labels), "RFM segment rules: recency x frequency score", height=240
+    )
+
+
+def cohort_retention(cohorts: pd.DataFrame) -> Spec:
+    """Share of each acquisition month's users active N months later (the mart's retention_rate)."""
+    base = alt.Chart(cohorts).encode(
+        x=alt.X(
+            "months_since_acquisition:O",
+            title="months since acquisition",
+            axis=alt.Axis(labelAngle=0),
+        ),
+        y=alt.Y("yearmonth(cohort_month):O", title="cohort (month of first session)"),
+    )
+    tip = [
+        alt.Tooltip("yearmonth(cohort_month):O", title="cohort"),
+        "months_since_acquisition:O",
+        alt.Tooltip("cohort_users:Q", format=","),
+        alt.Tooltip("active_users:Q", format=","),
+        alt.Tooltip("retention_rate:Q", format=PCT),
+    ]
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "retention_rate:Q", scale=alt.Scale(scheme="blues"), legend=alt.Legend(format="%")
+        ),
+        tooltip=tip,
+    )
+    labels = base.mark_text(fontSize=10).encode(
+        text=alt.Text("retention_rate:Q", format=".0%"),
+        color=alt.condition("datum.retention_rate > 0.5", alt.value("white"), alt.value("#1f2937")),
+        tooltip=tip,
+    )
+    return _top(
+        alt.layer(cells, labels),
+        "Cohort retention",
+        height=max(120, 30 * cohorts["cohort_month"].nunique()),
+    )
+
+
+def session_comparison(days: pd.DataFrame) -> Spec:
+    """Sessions per day as the shop gives them and as 30-minute inactivity sessions."""
+    long = days.melt(
+        id_vars=["session_date"],
+        value_vars=["given_sessions", "inactivity_sessions"],
+        var_name="definition",
+        value_name="sessions",
+    )
+    return _top(
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("session_date:T", title=None),
+            y=alt.Y("sessions:Q"),
+            color=alt.Color(
+                "definition:N",
+                scale=alt.Scale(range=[PRIMARY, SECOND]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("session_date:T", title="day"),
+                "definition:N",
+                alt.Tooltip("sessions:Q", format=","),
+            ],
+        ),
+        "Given sessions against 30-minute inactivity sessions",
+    )
+
+
+def live_minutes(minutes: pd.DataFrame) -> Spec:
+    """Events per minute by event type, from the live metrics."""
+    return _top(
+        alt.Chart(minutes)
+        .mark_bar()
+        .encode(
+            x=alt.X("bucket_start:T", title=None),
+            y=alt.Y("events:Q", title="events per minute", stack=True),
+            color=alt.Color("event_type:N", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("bucket_start:T", title="minute", format="%H:%M"),
+                "event_type:N",
+                "events:Q",
+            ],
+        ),
+        "Events per minute",
+        height=200,
+    )
+
+
+def live_top(rows: pd.DataFrame, kind: str) -> Spec:
+    return _hbars(
+        rows,
+        "key",
+        "revenue",
+        f"Top {kind} today",
+        PRIMARY if kind == "categories" else SECOND,
+        "~s",
+        [alt.Tooltip("revenue:Q", format=MONEY), alt.Tooltip("units:Q", format=","), "purchases:Q"],
+    )

@@ -1,0 +1,116 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }}"
+            " where event_date >= {{ ecom_event_days_rebuild_from('event_date') }}{% endif %}"
+        ],
+        dist='product_id',
+        sort=['event_date'],
+    )
+}}
+
+{#-
+    One row per product and day (UTC, of the event) with events: what shoppers did with it
+    (views, carts, removals, purchases), what it sold (units, revenue), how many sessions
+    viewed it and users bought it, and the prices it was shown at. The attributes are the
+    product's latest that day (it can move to another category id).
+    An incremental run rebuilds the days from the lookback window's start, or from the day of
+    an earlier event loaded since the last run: a pre-hook deletes them, and the model appends
+    every day after the last one left (macros/ecom_rebuild_from.sql).
+-#}
+
+with
+
+stg_events as (
+
+    select * from {{ ref('stg_events') }}
+    {% if is_incremental() -%}
+        where event_date > {{ ecom_last_built_day('event_date') }}
+    {%- endif %}
+
+),
+
+int_inferred_sessions as (
+
+    select * from {{ ref('int_inferred_sessions') }}
+
+),
+
+events_with_sessions as (
+
+    -- events without user_session take their 30-minute inactivity session
+    select
+        stg_events.product_id,
+        stg_events.category_id,
+        stg_events.category_code,
+        stg_events.brand,
+        stg_events.user_id,
+        coalesce(stg_events.session_id, int_inferred_sessions.session_id) as session_id,
+        stg_events.event_type,
+        stg_events.price,
+        stg_events.event_date,
+        stg_events.event_at,
+        stg_events.loaded_at
+    from stg_events
+    left join int_inferred_sessions
+        on
+            stg_events.event_id = int_inferred_sessions.event_id
+            and stg_events.is_missing_session
+
+),
+
+product_days as (
+
+    select
+        product_id,
+        event_date,
+        {{ ecom_last_by('category_id', 'event_at', 'bigint') }} as category_id,
+        {{ ecom_last_by('category_code', 'event_at', 'varchar') }} as category_code,
+        {{ ecom_last_by('brand', 'event_at', 'varchar') }} as brand,
+        sum(case when event_type = 'view' then 1 else 0 end) as views,  -- noqa: RF04
+        sum(case when event_type = 'cart' then 1 else 0 end) as carts,
+        sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removals,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        sum(case when event_type = 'purchase' and price >= 0 then 1 else 0 end) as units,
+        sum(case when event_type = 'purchase' and price > 0 then price else 0 end) as revenue,
+        count(distinct case when event_type = 'view' then session_id end) as viewing_sessions,
+        count(distinct case when event_type = 'purchase' then user_id end) as buyers,
+        min(case when price > 0 then price end) as min_price,
+        max(case when price > 0 then price end) as max_price,
+        avg(case when price > 0 then price end) as mean_price,
+        max(loaded_at) as last_loaded_at
+    from events_with_sessions
+    group by product_id, event_date
+
+),
+
+final as (
+
+    select
+        product_id,
+        category_id,
+        category_code,
+        brand,
+        cast(views as bigint) as views,  -- noqa: RF04
+        cast(carts as bigint) as carts,
+        cast(removals as bigint) as removals,
+        cast(purchases as bigint) as purchases,
+        cast(units as bigint) as units,
+        cast(revenue as decimal(18, 2)) as revenue,
+        cast(viewing_sessions as bigint) as viewing_sessions,
+        cast(buyers as bigint) as buyers,
+        {{ ecom_rate('carts', 'views') }} as view_to_cart_rate,
+        {{ ecom_rate('purchases', 'views') }} as view_to_purchase_rate,
+        cast(min_price as decimal(10, 2)) as min_price,
+        cast(max_price as decimal(10, 2)) as max_price,
+        cast(round(mean_price, 2) as decimal(10, 2)) as mean_price,
+        event_date,
+        last_loaded_at
+    from product_days
+
+)
+
+select * from final
