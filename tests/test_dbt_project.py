@@ -160,6 +160,50 @@ def test_product_daily_matches_ground_truth(generated: Any) -> None:
     assert bad == 0
 
 
+def test_price_changes_equal_a_window_over_every_event(generated: Any) -> None:
+    con, _ = generated
+    # every event with a positive price, each compared with the product's previous one
+    brute = (
+        "with prices as (select distinct product_id, price, event_at from staging.stg_events"
+        " where price > 0), ordered as (select *, lag(price) over (partition by product_id"
+        " order by event_at, price) as previous_price from prices)"
+        " select product_id, previous_price, price, event_at from ordered"
+        " where previous_price != price"
+    )
+    mart = (
+        "select product_id, from_price, to_price, changed_at from marts.fct_product_price_changes"
+    )
+    changes = one(con, f"select count(*) from ({mart})")
+    assert changes > 100  # the generator changes prices (and some back)
+    assert one(con, f"select count(*) from ({brute})") == changes
+    for a, b in ((brute, mart), (mart, brute)):
+        assert one(con, f"select count(*) from (({a}) except ({b}))") == 0
+    # changes back exist, and numbering follows time
+    backs = one(
+        con,
+        "select count(*) from marts.fct_product_price_changes as a"
+        " join marts.fct_product_price_changes as b on a.product_id = b.product_id"
+        " and b.change_number = a.change_number + 1 and b.to_price = a.from_price"
+        " and b.changed_at > a.changed_at",
+    )
+    assert backs > 0
+
+
+def test_price_bands_add_up_to_the_priced_product_days(generated: Any) -> None:
+    con, _ = generated
+    bands = one(
+        con,
+        "select sum(views), sum(purchases), sum(units), sum(revenue) from marts.product_price_bands",
+    )
+    days = one(
+        con,
+        "select sum(views), sum(purchases), sum(units), sum(revenue) from marts.fct_product_daily"
+        " where mean_price is not null",
+    )
+    assert bands == days
+    assert one(con, "select count(distinct price_band_number) from marts.product_price_bands") == 6
+
+
 def test_funnel_is_consistent_with_sessions(generated: Any) -> None:
     con, _ = generated
     funnel = con.execute(

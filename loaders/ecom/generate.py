@@ -11,7 +11,8 @@ The model, from the top:
   for users new in the window; older users keep scattered lower ids.
 * **Catalogue.** Products belong to categories (19-digit ids, a few with a
   ``category_code``) and brands (empty for ~42% of the traffic); prices are
-  right-skewed per category and product. Some products move to a new category
+  right-skewed per category and product, and 30% of products change price once
+  inside the window (some change back later). Some products move to a new category
   id on 2019-12-01 and some get their brand filled in later, as in the real files.
 * **Sessions.** Each session is a journey in one category: views, then carts
   of viewed products, removals of carted ones, and a checkout that buys carted
@@ -132,6 +133,12 @@ class Calibration:
     premium_product_share: float = 0.05
     moved_product_share: float = 0.03
     brand_filled_later_share: float = 0.02
+    # price changes: a share of products change price once inside the window (median size
+    # ~10%, 58% of them up, as measured on the real sample), some of them change back later
+    price_change_share: float = 0.3
+    price_change_median: float = 0.10
+    price_change_up_share: float = 0.58
+    price_change_back_share: float = 0.3
 
 
 @dataclass
@@ -235,6 +242,9 @@ class Catalogue:
     product_price: np.ndarray  # int64 cents
     product_moved_cat_id: np.ndarray  # int64, 0 = not moved
     product_brand_from: np.ndarray  # int64 epoch s before which the brand is empty, 0 = never
+    product_price_changed_at: np.ndarray  # int64 epoch s from which the price is new, 0 = never
+    product_new_price: np.ndarray  # int64 cents from then on
+    product_price_back_at: np.ndarray  # int64 epoch s from which the old price is back, 0 = never
     cat_id: np.ndarray  # int64
     cat_code: np.ndarray  # int32 index into CATEGORY_CODES, -1 = empty
     cat_start: np.ndarray  # int64 first product index of each category
@@ -338,6 +348,10 @@ def build_catalogue(
     fill_at = rng.integers(window_start, max(window_start + 1, window_end), size=n_prod)
     product_brand_from = np.where(later, fill_at, 0).astype(np.int64)
 
+    changed_at, new_price, back_at = _price_changes(
+        rng.spawn(1)[0], cal, product_price, window_start, window_end
+    )
+
     return Catalogue(
         product_id=product_id,
         product_cat=product_cat,
@@ -345,6 +359,9 @@ def build_catalogue(
         product_price=product_price,
         product_moved_cat_id=product_moved_cat_id,
         product_brand_from=product_brand_from,
+        product_price_changed_at=changed_at,
+        product_new_price=new_price,
+        product_price_back_at=back_at,
         cat_id=cat_id,
         cat_code=cat_code,
         cat_start=cat_start.astype(np.int64),
@@ -352,6 +369,43 @@ def build_catalogue(
         cat_weight=cat_weight,
         brand_names=brand_names,
     )
+
+
+def _price_changes(
+    rng: np.random.Generator,
+    cal: Calibration,
+    price: np.ndarray,
+    window_start: int,
+    window_end: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per product: when its price changes (0 = never), the new price, and when it changes back.
+
+    Drawn from their own generator (spawned, so the catalogue's other draws stay as they were).
+    """
+    n = len(price)
+    changes = rng.random(n) < cal.price_change_share
+    size = np.minimum(rng.lognormal(np.log(cal.price_change_median), 0.6, size=n), 0.6)
+    up = rng.random(n) < cal.price_change_up_share
+    factor = np.where(up, 1 + size, 1 / (1 + size))
+    new_price = np.clip(np.round(price * factor), 5, 32_778).astype(np.int64)
+    changes &= new_price != price
+    span = max(window_end - window_start, 2)
+    changed_at = window_start + (rng.random(n) * span).astype(np.int64)
+    back = changes & (rng.random(n) < cal.price_change_back_share)
+    back_at = changed_at + (rng.random(n) * (window_end - changed_at)).astype(np.int64)
+    return (
+        np.where(changes, changed_at, 0).astype(np.int64),
+        np.where(changes, new_price, price).astype(np.int64),
+        np.where(back, back_at, 0).astype(np.int64),
+    )
+
+
+def prices_at(cat: Catalogue, product: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """The catalogue price (cents) of each product at each epoch second."""
+    changed_at = cat.product_price_changed_at[product]
+    back_at = cat.product_price_back_at[product]
+    new = (changed_at > 0) & (ts >= changed_at) & ~((back_at > 0) & (ts >= back_at))
+    return np.where(new, cat.product_new_price[product], cat.product_price[product])
 
 
 _RANK_POWER = 2.6
@@ -657,7 +711,7 @@ def expand_sessions(
     ts = sess.start[lo:hi][group] + (csum - base)
 
     session = idx[group]
-    price = cat.product_price[product].copy()
+    price = prices_at(cat, product, ts)
     zero = rng.random(m) < month_zero_share
     price[zero] = 0
     negative = (etype == PURCHASE) & (rng.random(m) < cal.negative_price_per_purchase)
