@@ -36,6 +36,7 @@ _ISOLATE = (
     "ECOM_BUCKET",
     "ECOM_STREAM",
     "ECOM_CHECKPOINT_TABLE",
+    "ECOM_METRICS_TABLE",
 )
 
 
@@ -58,6 +59,9 @@ class AwsStack:
 def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
+    from ecom.aws import moto_patches
+
+    moto_patches.apply()  # as the project's emulator does (ecom.aws.emulator)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

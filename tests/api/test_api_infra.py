@@ -58,6 +58,7 @@ def test_the_emulator_gets_the_local_subset_and_none_of_the_aws_only_resources(
         "EventStreamName",
         "EventStreamArn",
         "CheckpointTableName",
+        "MetricsTableName",
     }
     assert aws_stack.client("kinesis").describe_stream_summary(StreamName=aws_stack.stream)
     aws_stack.client("s3").head_bucket(Bucket=aws_stack.bucket)

@@ -77,7 +77,7 @@ def start(*, port: int | None = None, wait: float = 30.0) -> Emulator:
     log_path = home / "aws-emulator.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "ecom.aws.moto_patches", "-H", "127.0.0.1", "-p", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -152,7 +152,7 @@ def _is_moto(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return True  # no /proc (macOS): trust the state file
-    return b"moto.server" in cmdline
+    return b"moto.server" in cmdline or b"ecom.aws.moto_patches" in cmdline
 
 
 def _reap(pid: int) -> None:

@@ -12,8 +12,8 @@ Order of precedence:
 
 If none is available, :class:`AwsNotConfigured` (a ``click.ClickException``) says
 what to run. Resource names come from the CloudFormation stack's outputs (stack
-``$ECOM_STACK``, default ``ecom``); ``ECOM_BUCKET``, ``ECOM_STREAM`` and
-``ECOM_CHECKPOINT_TABLE`` override single names.
+``$ECOM_STACK``, default ``ecom``); ``ECOM_BUCKET``, ``ECOM_STREAM``,
+``ECOM_CHECKPOINT_TABLE`` and ``ECOM_METRICS_TABLE`` override single names.
 """
 
 from __future__ import annotations
@@ -149,6 +149,7 @@ class Resources:
     checkpoint_table: str
     stack_name: str
     outputs: dict[str, str]
+    metrics_table: str = ""  # the stream processor's table ("" on a stack deployed before it)
 
 
 _resources: dict[tuple[str | None, str, str], Resources] = {}
@@ -168,6 +169,7 @@ def resources(target_: Target | None = None) -> Resources:
         checkpoint_table=os.environ.get("ECOM_CHECKPOINT_TABLE", cached.checkpoint_table),
         stack_name=cached.stack_name,
         outputs=cached.outputs,
+        metrics_table=os.environ.get("ECOM_METRICS_TABLE", cached.metrics_table),
     )
 
 
@@ -203,6 +205,7 @@ def _load_resources(t: Target) -> Resources:
         checkpoint_table=outputs["CheckpointTableName"],
         stack_name=t.stack_name,
         outputs=outputs,
+        metrics_table=outputs.get("MetricsTableName", ""),
     )
 
 

@@ -1,0 +1,191 @@
+"""The stream processor as a Lambda handler over a Kinesis event-source batch.
+
+``handler(event, context)`` (``Handler: ecom.realtime.handler.handler``) receives what an
+event source mapping delivers (records of one shard, in order) and returns a partial batch
+response ``{"batchItemFailures": [{"itemIdentifier": <sequence number>}]}``:
+
+* records at or before the shard's position in the metrics table were applied already
+  (a redelivery after a crash): skipped;
+* every other record is decoded (:mod:`ecom.realtime.decode`); what cannot be used is
+  written to ``quarantine/realtime/shard=<id>/<sequence number>.jsonl`` with its reason and
+  is never retried (a poison record does not block its shard);
+* the valid events are applied exactly once (:mod:`ecom.realtime.store`), and the shard's
+  position moves in the last transaction;
+* if DynamoDB (or S3) still refuses after the retries, the first unapplied record is
+  reported as failed and the mapping redelivers from it (already applied events are
+  recognised by their ids and not counted again).
+
+Locally ``ecom realtime`` (:mod:`ecom.realtime.poller`) calls the same handler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecom.realtime.decode import DecodedRecord, decode, shard_of, stream_of
+from ecom.realtime.store import MetricsStore, padded
+
+log = logging.getLogger("ecom.realtime")
+
+QUARANTINE_PREFIX = "quarantine/realtime"
+
+
+@dataclass
+class ProcessReport:
+    """Counts of one processor. For the records it processed, ``lines = applied + duplicates +
+    quarantined``; records it reported failed are counted again when redelivered."""
+
+    invocations: int = 0
+    records: int = 0  # Kinesis records received (redeliveries included)
+    records_skipped: int = 0  # at or before the shard's position: applied by an earlier call
+    records_failed: int = 0  # reported as batchItemFailures (redelivered later)
+    lines: int = 0  # event lines of the processed records
+    applied: int = 0  # distinct events whose figures were added
+    duplicates: int = 0  # lines whose event was already applied (or repeated in the batch)
+    quarantined: int = 0
+    quarantined_by_reason: Counter[str] = field(default_factory=Counter)
+    quarantine_keys: list[str] = field(default_factory=list)
+    transactions: int = 0
+    writes: int = 0  # DynamoDB item writes
+    throttled: int = 0  # DynamoDB attempts refused and retried
+    conflicts: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "quarantine_keys"}
+        out["quarantined_by_reason"] = dict(sorted(self.quarantined_by_reason.items()))
+        return out
+
+
+class Processor:
+    """The handler's logic bound to clients: DynamoDB (metrics table) and S3 (quarantine)."""
+
+    def __init__(self, dynamodb: Any, s3: Any, *, table: str, bucket: str, **store: Any) -> None:
+        self.store = MetricsStore(dynamodb, table, **store)
+        self.s3 = s3
+        self.bucket = bucket
+        self.report = ProcessReport()
+
+    def __call__(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        records = list(event.get("Records") or [])
+        self.report.invocations += 1
+        self.report.records += len(records)
+        by_shard: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for record in records:
+            by_shard.setdefault((stream_of(record), shard_of(record)), []).append(record)
+        failures: list[dict[str, str]] = []
+        for (stream, shard_id), shard_records in by_shard.items():
+            failed = self._shard_batch(stream, shard_id, shard_records)
+            if failed is not None:
+                failures.append({"itemIdentifier": failed})
+        return {"batchItemFailures": failures}
+
+    def _shard_batch(self, stream: str, shard_id: str, records: list[dict[str, Any]]) -> str | None:
+        """Process one shard's records; the sequence number to redeliver from, or None."""
+        report = self.report
+        try:
+            position = self.store.position(stream, shard_id)
+        except Exception as exc:  # DynamoDB unreachable or refusing: redeliver the batch
+            log.warning("shard %s: cannot read the position: %s", shard_id, exc)
+            report.records_failed += len(records)
+            return str(records[0]["kinesis"]["sequenceNumber"])
+        if position is not None:
+            done = padded(position)
+            todo = [r for r in records if padded(str(r["kinesis"]["sequenceNumber"])) > done]
+            report.records_skipped += len(records) - len(todo)
+            records = todo
+        if not records:
+            return None
+        decoded = [decode(r) for r in records]
+        first_seq = decoded[0].sequence_number
+        try:
+            keys = [self._quarantine(stream, shard_id, d) for d in decoded if d.quarantined]
+            events = [e for d in decoded for e in d.events]
+            result = self.store.apply(
+                events, stream=stream, shard_id=shard_id, last_seq=decoded[-1].sequence_number
+            )
+        except Exception as exc:  # DynamoDB or S3 refused: redeliver (ids make it idempotent)
+            log.warning("shard %s: batch from %s failed: %s", shard_id, first_seq, exc)
+            report.records_failed += len(records)
+            return first_seq
+        report.quarantine_keys.extend(keys)
+        report.lines += sum(d.lines for d in decoded)
+        for d in decoded:
+            report.quarantined += len(d.quarantined)
+            report.quarantined_by_reason.update(q.reason for q in d.quarantined)
+        report.applied += result.applied
+        report.duplicates += result.duplicates
+        report.transactions += result.transactions
+        report.writes += result.writes
+        report.throttled += result.throttled
+        report.conflicts += result.conflicts
+        return None
+
+    def _quarantine(self, stream: str, shard_id: str, record: DecodedRecord) -> str:
+        """One object per record (a replay rewrites the same key with the same bytes)."""
+        key = f"{QUARANTINE_PREFIX}/shard={shard_id}/{record.sequence_number}.jsonl"
+        lines = [
+            json.dumps(
+                {
+                    "stage": "realtime",
+                    "stream": stream,
+                    "shard_id": shard_id,
+                    "sequence_number": record.sequence_number,
+                    "partition_key": record.partition_key,
+                    "reason": q.reason,
+                    "detail": q.detail,
+                    "raw": q.raw,
+                },
+                ensure_ascii=False,
+            )
+            for q in record.quarantined
+        ]
+        body = ("\n".join(lines) + "\n").encode("utf-8", errors="backslashreplace")
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType="application/x-ndjson"
+        )
+        return key
+
+
+# -- Lambda entry point ------------------------------------------------------------------------
+
+_processor: Processor | None = None
+
+
+def processor_from_environment() -> Processor:
+    """As the Lambda builds it: ``ECOM_METRICS_TABLE`` and ``ECOM_BUCKET``, else the stack's outputs."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 3})
+    table, bucket = os.environ.get("ECOM_METRICS_TABLE"), os.environ.get("ECOM_BUCKET")
+    if table and bucket:
+        return Processor(
+            boto3.client("dynamodb", config=config),
+            boto3.client("s3", config=config),
+            table=table,
+            bucket=bucket,
+        )
+    from ecom.aws import session
+
+    res = session.resources()
+    return Processor(
+        session.client("dynamodb", config=config),
+        session.client("s3", config=config),
+        table=res.metrics_table,
+        bucket=res.bucket,
+    )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """AWS Lambda entry point (``Handler: ecom.realtime.handler.handler``)."""
+    global _processor
+    if _processor is None:
+        _processor = processor_from_environment()
+    response = _processor(event, context)
+    log.info("batch done: %s", json.dumps(_processor.report.to_dict()))
+    return response

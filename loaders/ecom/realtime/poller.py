@@ -1,0 +1,296 @@
+"""``ecom realtime`` locally: an event source mapping that calls the handler in this process.
+
+Lambda cannot run in the emulator, so this does what AWS's Kinesis event source mapping does
+with the same handler (:func:`ecom.realtime.handler.handler` logic):
+
+* every shard (parents finished before children) is read from its own checkpoint, apart
+  from the sink's: the lease ``realtime:<stream>/<shard id>`` in the checkpoint table;
+* records go to the handler in order, ``batch_size`` at a time, in the event-source shape
+  (base64 data, ``eventID`` = ``<shard>:<sequence number>``, ``eventSourceARN``);
+* a ``batchItemFailures`` answer redelivers from the first failed record
+  (``ReportBatchItemFailures``); a handler that raises gets the batch halved
+  (``BisectBatchOnFunctionError``); after ``max_attempts`` the batch's range goes to the
+  on-failure destination ``deadletter/realtime/`` and the shard moves on
+  (``MaximumRetryAttempts`` + ``DestinationConfig.OnFailure``);
+* the checkpoint advances only after the handler succeeded for the batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecom.stream.sink import TRIM_HORIZON, Checkpoint, Checkpoints
+
+DEADLETTER_PREFIX = "deadletter/realtime"
+LEASE_PREFIX = "realtime:"
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PollerConfig:
+    batch_size: int = 100  # records per invocation (the mapping's BatchSize)
+    max_attempts: int = 10  # per batch, then the on-failure destination
+    retry_delay: float = 0.1  # first backoff after a failed batch (doubles, capped at 5 s)
+    idle_sleep: float = 0.2  # follow mode: pause when every shard is caught up
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+@dataclass
+class PollerReport:
+    invocations: int = 0
+    records: int = 0  # records delivered to the handler (redeliveries included)
+    retries: int = 0  # batches delivered again after a failure
+    discarded: int = 0  # records sent to the on-failure destination after every attempt
+    checkpoints: int = 0
+    shards_finished: list[str] = field(default_factory=list)
+    deadletter_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Shard:
+    shard_id: str
+    checkpoint: Checkpoint
+    iterator: str | None = None
+    retry_from: str | None = None  # redeliver from this sequence number (AT_SEQUENCE_NUMBER)
+    attempts: int = 0
+    limit: int = 0
+    closed: bool = False
+    finished: bool = False
+    caught_up: bool = False
+    wait_until: float = 0.0
+
+
+class Poller:
+    def __init__(
+        self,
+        kinesis: Any,
+        s3: Any,
+        dynamodb: Any,
+        *,
+        stream: str,
+        bucket: str,
+        checkpoint_table: str,
+        handler: Handler,
+        config: PollerConfig | None = None,
+        progress: Callable[[PollerReport], None] | None = None,
+    ) -> None:
+        self.kinesis = kinesis
+        self.s3 = s3
+        self.stream = stream
+        self.bucket = bucket
+        self.handler = handler
+        self.config = config or PollerConfig()
+        self.checkpoints = Checkpoints(
+            dynamodb, checkpoint_table, LEASE_PREFIX + stream, self.config.owner
+        )
+        self.progress = progress
+        self.report = PollerReport()
+        self.shards: dict[str, _Shard] = {}
+        summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+        self.arn: str = summary["StreamARN"]
+        self.region = self.arn.split(":")[3]
+
+    def _list(self) -> list[dict[str, Any]]:
+        shards: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StreamName": self.stream}
+        while True:
+            resp = self.kinesis.list_shards(**kwargs)
+            shards.extend(resp["Shards"])
+            if not resp.get("NextToken"):
+                return shards
+            kwargs = {"NextToken": resp["NextToken"]}
+
+    def _ready(self) -> list[_Shard]:
+        listed = self._list()
+        ids = {s["ShardId"] for s in listed}
+
+        def finished(sid: str) -> bool:
+            if sid not in ids:
+                return True
+            if sid in self.shards:
+                return self.shards[sid].finished
+            return self.checkpoints.get(sid).shard_end
+
+        ready = []
+        for shard in sorted(listed, key=lambda s: s["ShardId"]):
+            sid = shard["ShardId"]
+            parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
+            if not all(p is None or finished(p) for p in parents):
+                continue
+            state = self.shards.get(sid)
+            if state is None:
+                cp = self.checkpoints.get(sid)
+                state = self.shards[sid] = _Shard(sid, cp, limit=self.config.batch_size)
+                state.finished = cp.shard_end
+            state.closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
+            if not state.finished:
+                ready.append(state)
+        return ready
+
+    def run(
+        self, *, until_caught_up: bool = True, should_stop: Callable[[], bool] | None = None
+    ) -> PollerReport:
+        """Deliver until every shard is caught up (batch mode) or until ``should_stop()``."""
+        while True:
+            ready = self._ready()
+            delivered = False
+            for state in ready:
+                delivered |= self._step(state)
+            if should_stop is not None and should_stop():
+                return self.report
+            if until_caught_up and all(s.caught_up or s.finished for s in ready):
+                if not delivered:
+                    return self.report
+            elif not delivered:
+                time.sleep(self.config.idle_sleep)
+
+    def _iterator(self, state: _Shard) -> str:
+        kwargs: dict[str, Any] = {"StreamName": self.stream, "ShardId": state.shard_id}
+        if state.retry_from is not None:
+            kwargs.update(ShardIteratorType="AT_SEQUENCE_NUMBER")
+            kwargs["StartingSequenceNumber"] = state.retry_from
+        elif state.checkpoint.sequence_number == TRIM_HORIZON:
+            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+            kwargs["StartingSequenceNumber"] = state.checkpoint.sequence_number
+        iterator: str = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
+        return iterator
+
+    def _step(self, state: _Shard, max_calls: int = 20) -> bool:
+        """Deliver one shard's records until caught up; True if any batch went to the handler."""
+        from botocore.exceptions import ClientError
+
+        delivered = False
+        state.caught_up = False
+        for _ in range(max_calls):
+            if time.monotonic() < state.wait_until:
+                return delivered
+            if state.iterator is None:
+                state.iterator = self._iterator(state)
+            try:
+                resp = self.kinesis.get_records(ShardIterator=state.iterator, Limit=state.limit)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "ExpiredIteratorException":
+                    state.iterator = None
+                    continue
+                if code in ("ProvisionedThroughputExceededException", "LimitExceededException"):
+                    state.wait_until = time.monotonic() + 1.0
+                    return delivered
+                raise
+            records = resp.get("Records", [])
+            next_iterator = resp.get("NextShardIterator")
+            if records:
+                delivered = True
+                if not self._deliver(state, records):
+                    return delivered
+                state.iterator = next_iterator
+                continue
+            caught_up = int(resp.get("MillisBehindLatest", 0)) == 0
+            if next_iterator is None or (caught_up and state.closed):
+                self._advance(state, state.checkpoint.sequence_number, shard_end=True)
+                state.finished = True
+                self.report.shards_finished.append(state.shard_id)
+                return delivered
+            state.iterator = next_iterator
+            if caught_up:
+                state.caught_up = True
+                return delivered
+        return delivered
+
+    def _event(self, records: list[dict[str, Any]], shard_id: str) -> dict[str, Any]:
+        return {
+            "Records": [
+                {
+                    "kinesis": {
+                        "kinesisSchemaVersion": "1.0",
+                        "partitionKey": r["PartitionKey"],
+                        "sequenceNumber": r["SequenceNumber"],
+                        "data": base64.b64encode(r["Data"]).decode("ascii"),
+                        "approximateArrivalTimestamp": r["ApproximateArrivalTimestamp"].timestamp(),
+                    },
+                    "eventSource": "aws:kinesis",
+                    "eventVersion": "1.0",
+                    "eventID": f"{shard_id}:{r['SequenceNumber']}",
+                    "eventName": "aws:kinesis:record",
+                    "awsRegion": self.region,
+                    "eventSourceARN": self.arn,
+                }
+                for r in records
+            ]
+        }
+
+    def _deliver(self, state: _Shard, records: list[dict[str, Any]]) -> bool:
+        """Invoke the handler; checkpoint on success; True to keep reading this shard."""
+        self.report.invocations += 1
+        self.report.records += len(records)
+        failed_from: str | None
+        error = ""
+        try:
+            response = self.handler(self._event(records, state.shard_id), None)
+            failures = (response or {}).get("batchItemFailures") or []
+            failed_from = min(
+                (str(f["itemIdentifier"]) for f in failures), key=lambda s: int(s), default=None
+            )
+            state.limit = self.config.batch_size
+            error = "batchItemFailures"
+        except Exception as exc:  # a function error: retry the first half (bisect)
+            failed_from = records[0]["SequenceNumber"]
+            state.limit = max(1, len(records) // 2)
+            error = f"{type(exc).__name__}: {exc}"
+        if failed_from is None:
+            self._advance(state, records[-1]["SequenceNumber"], shard_end=False)
+            state.retry_from, state.attempts = None, 0
+            if self.progress is not None:
+                self.progress(self.report)
+            return True
+        state.attempts += 1
+        if state.attempts >= self.config.max_attempts:
+            self._discard(state, records, failed_from, error)
+            return True
+        self.report.retries += 1
+        done = [r for r in records if int(r["SequenceNumber"]) < int(failed_from)]
+        if done:
+            self._advance(state, done[-1]["SequenceNumber"], shard_end=False)
+        state.retry_from, state.iterator = failed_from, None
+        delay = min(5.0, self.config.retry_delay * 2 ** (state.attempts - 1))
+        state.wait_until = time.monotonic() + delay
+        return False
+
+    def _discard(
+        self, state: _Shard, records: list[dict[str, Any]], failed_from: str, error: str
+    ) -> None:
+        """The on-failure destination: the batch's range and the error, then move on."""
+        lost = [r for r in records if int(r["SequenceNumber"]) >= int(failed_from)]
+        key = f"{DEADLETTER_PREFIX}/shard={state.shard_id}/{failed_from}.json"
+        body = {
+            "stream": self.stream,
+            "shard_id": state.shard_id,
+            "first_sequence_number": failed_from,
+            "last_sequence_number": lost[-1]["SequenceNumber"],
+            "records": len(lost),
+            "attempts": state.attempts,
+            "error": error,
+        }
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(body).encode())
+        self.report.discarded += len(lost)
+        self.report.deadletter_keys.append(key)
+        self._advance(state, records[-1]["SequenceNumber"], shard_end=False)
+        state.retry_from, state.attempts, state.iterator = None, 0, None
+        state.limit = self.config.batch_size
+
+    def _advance(self, state: _Shard, seq: str, *, shard_end: bool) -> None:
+        if seq == state.checkpoint.sequence_number and not shard_end:
+            return
+        self.checkpoints.advance(state.shard_id, state.checkpoint, seq, shard_end, "")
+        state.checkpoint = Checkpoint(seq, shard_end, True)
+        self.report.checkpoints += 1

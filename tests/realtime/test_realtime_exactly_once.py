@@ -1,0 +1,128 @@
+"""The stream processor against a real moto server over HTTP: every figure counts each
+distinct valid event once, whatever the stream and DynamoDB do (docs/realtime.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from realtime_helpers import (
+    CrashAfter,
+    LoseAcknowledgement,
+    SimulatedCrash,
+    ThrottleDynamo,
+    actual_figures,
+    distinct_events,
+    expected_figures,
+    poller,
+    processor,
+    produce,
+)
+
+from aws_fixtures import AwsStack
+
+
+def test_every_distinct_event_counts_once_including_the_datas_exact_duplicates(
+    aws_stack: AwsStack, few_days: list[Path]
+) -> None:
+    # given the generated days (which hold exact duplicate rows) in the stream, packed
+    report = produce(aws_stack, few_days)
+    events = distinct_events(few_days)
+    assert report.sent > len(events)  # the data's own duplicate rows were sent too
+    # when the processor reads every shard
+    proc = processor(aws_stack)
+    poller(aws_stack, proc).run(until_caught_up=True)
+    # then every figure equals the distinct events'
+    assert actual_figures(aws_stack) == expected_figures(events.values())
+    r = proc.report
+    assert r.applied == len(events)
+    assert r.lines == r.applied + r.duplicates + r.quarantined
+    assert r.duplicates == report.sent - len(events)
+    # and DynamoDB took far fewer writes than events
+    assert r.writes < r.applied
+
+
+def test_redelivery_after_a_crash_between_the_dynamodb_write_and_the_checkpoint(
+    aws_stack: AwsStack, few_days: list[Path]
+) -> None:
+    # given the stream, and a poller killed at its second checkpoint write: the handler's
+    # transaction for that batch is committed, the checkpoint is not
+    produce(aws_stack, few_days)
+    events = distinct_events(few_days)
+    checkpoints = aws_stack.client("dynamodb")
+    crash = CrashAfter(checkpoints, "PutItem", nth=2, when="before")
+    first = processor(aws_stack)
+    with pytest.raises(SimulatedCrash):
+        poller(aws_stack, first, dynamodb=checkpoints, batch_size=20).run()
+    assert crash.calls == 2 and first.report.applied > 0
+    # when a new processor starts from the checkpoints: the batch is delivered again
+    second = processor(aws_stack)
+    again = poller(aws_stack, second, batch_size=20)
+    again.run()
+    # then it recognises what was applied, and every figure counts each event once
+    assert second.report.records_skipped > 0
+    assert first.report.applied + second.report.applied == len(events)
+    assert actual_figures(aws_stack) == expected_figures(events.values())
+
+
+def test_a_crash_between_two_transactions_of_one_batch_applies_the_rest_once(
+    aws_stack: AwsStack, few_days: list[Path]
+) -> None:
+    # given batches split into many small transactions, and a crash right after the second
+    # one committed (the shard position moves only with a batch's last transaction)
+    produce(aws_stack, few_days)
+    events = distinct_events(few_days)
+    dynamodb = aws_stack.client("dynamodb")
+    CrashAfter(dynamodb, "TransactWriteItems", nth=2)
+    first = processor(aws_stack, dynamodb=dynamodb, max_items=12)
+    with pytest.raises(SimulatedCrash):
+        poller(aws_stack, first).run()
+    # when the batch is delivered again from the start
+    second = processor(aws_stack, max_items=12)
+    poller(aws_stack, second).run()
+    # then the events of the two committed transactions are recognised by their ids
+    assert second.report.records_skipped == 0
+    assert second.report.applied < len(events)
+    assert second.report.duplicates >= len(events) - second.report.applied
+    assert actual_figures(aws_stack) == expected_figures(events.values())
+
+
+def test_the_same_events_put_twice_by_the_producer_count_once(
+    aws_stack: AwsStack, few_days: list[Path]
+) -> None:
+    # given a lost acknowledgement (the batch is put twice) and the whole input sent again
+    kinesis = aws_stack.client("kinesis")
+    LoseAcknowledgement(kinesis, times=2)
+    first = produce(aws_stack, few_days, kinesis=kinesis)
+    second = produce(aws_stack, few_days, pack_bytes=0)  # again, one event per record
+    events = distinct_events(few_days)
+    # when the processor reads it all
+    proc = processor(aws_stack)
+    poller(aws_stack, proc).run()
+    # then the copies are read, and skipped
+    r = proc.report
+    assert r.lines > first.sent + second.sent  # the lost acknowledgements made copies
+    assert r.applied == len(events)
+    assert r.lines == r.applied + r.duplicates + r.quarantined
+    assert actual_figures(aws_stack) == expected_figures(events.values())
+
+
+def test_throttled_dynamodb_writes_are_retried_then_redelivered_and_count_once(
+    aws_stack: AwsStack, few_days: list[Path]
+) -> None:
+    # given DynamoDB refusing the first 7 transactions (ProvisionedThroughputExceeded), and a
+    # processor that tries each transaction 3 times: the first batches fail and come back
+    produce(aws_stack, few_days)
+    events = distinct_events(few_days)
+    dynamodb = aws_stack.client("dynamodb")
+    throttle = ThrottleDynamo(dynamodb, times=7)
+    proc = processor(aws_stack, dynamodb=dynamodb, attempts=3)
+    esm = poller(aws_stack, proc)
+    esm.run()
+    # then every throttled attempt was retried, failed batches were redelivered, none was lost
+    assert throttle.throttled == 7
+    assert proc.report.throttled >= 1
+    assert proc.report.records_failed >= 2 and esm.report.retries >= 2
+    assert esm.report.discarded == 0
+    assert proc.report.applied == len(events)
+    assert actual_figures(aws_stack) == expected_figures(events.values())
