@@ -229,3 +229,20 @@ def test_rejects_nonsense_configuration(tmp_path: Path) -> None:
         generate(
             GenerateConfig(out=tmp_path, start=date(2020, 1, 2), end=date(2020, 1, 1), events=10)
         )
+
+
+def test_duplicate_rows_are_found_by_content_not_by_hash() -> None:
+    import numpy as np
+
+    from ecom.generate import EventChunk, _first_of_equal_rows
+
+    def chunk(*rows: tuple[int, ...]) -> EventChunk:
+        columns = list(zip(*rows, strict=True))
+        return EventChunk(
+            *(np.array(c, dtype=np.int64) for c in columns[:5]),
+            *(np.array(c, dtype=bool) for c in columns[5:]),
+        )
+
+    a, b, c = (1, 0, 5, 9, 100, 0, 0, 0), (1, 0, 5, 9, 101, 0, 0, 0), (1, 0, 5, 9, 100, 1, 0, 0)
+    # rows differing in one field (even a flag) are distinct; equal rows keep their first copy
+    assert _first_of_equal_rows(chunk(a, b, a, c, b)).tolist() == [0, 1, 3]

@@ -23,7 +23,7 @@ The model, from the top:
   (more in February) and a handful of negative-price purchases with no brand.
 
 Everything is vectorised with NumPy and written month by month through
-DuckDB's CSV writer, so the full 20.7M rows take well under a minute. The same
+pyarrow's CSV writer, so the full 20.7M rows take well under a minute. The same
 seed gives byte-identical files. Beside the CSV files goes ``_ground_truth.json``,
 computed from exactly what was written, for later stages to reconcile against.
 """
@@ -848,29 +848,39 @@ def _write_csv(ev: EventChunk, cat: Catalogue, sess: Sessions, path: Path) -> No
     tmp.replace(path)
 
 
+_CONTENT_FIELDS = ("ts", "etype", "product", "session", "price", "session_missing", "negative")
+
+
 def _row_hash(table_cols: dict[str, np.ndarray]) -> np.ndarray:
-    """A 64-bit content hash per row, for exact distinct counts."""
+    """A 64-bit content hash per row: distinct hashes prove distinct rows (equal ones do not)."""
     h = np.zeros(len(table_cols["ts"]), dtype=np.uint64)
-    for name in ("ts", "etype", "product", "session", "price", "session_missing", "negative"):
+    for name in _CONTENT_FIELDS:
         v = table_cols[name].astype(np.uint64)
         h ^= v + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6)) + (h >> np.uint64(2))
         h *= np.uint64(0xBF58476D1CE4E5B9)
     return h
 
 
-def _distinct_rows(ev: EventChunk) -> EventChunk:
-    """The chunk without exact duplicate rows.
+def _first_of_equal_rows(ev: EventChunk) -> np.ndarray:
+    """Indexes of the first row of each group of rows equal in every content field (exact)."""
+    content = np.stack([getattr(ev, f).astype(np.int64) for f in _CONTENT_FIELDS], axis=1)
+    _, first = np.unique(content, axis=0, return_index=True)
+    return np.sort(first)
 
-    Injected duplicates are flagged; the rest is checked to be distinct by content hash,
-    and only if two generated events happen to coincide is the slower exact path taken.
+
+def _distinct_rows(ev: EventChunk) -> EventChunk:
+    """The chunk without duplicate rows (rows equal in every content field).
+
+    Injected duplicates are flagged; the rest is checked to be distinct by a 64-bit content
+    hash, which settles it when no two hashes are equal. Otherwise (a real coincidence of two
+    generated events, or a hash collision) the rows are compared field by field.
     """
     originals = ev.take(np.flatnonzero(~ev.injected_duplicate))
     row_hash = _row_hash({f: getattr(originals, f) for f in _CHUNK_FIELDS})
     ordered = np.sort(row_hash)
     if not (ordered[1:] == ordered[:-1]).any():
         return originals
-    _, first = np.unique(row_hash, return_index=True)
-    return originals.take(np.sort(first))
+    return originals.take(_first_of_equal_rows(originals))
 
 
 # -- the driver --------------------------------------------------------------------------------

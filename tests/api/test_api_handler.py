@@ -321,3 +321,22 @@ def test_base64_bodies_from_the_gateway_are_read(app: IngestApp) -> None:
     event = proxy_event(base64.b64encode(raw).decode())
     event["isBase64Encoded"] = True
     assert app(event)["statusCode"] == 200
+
+
+def test_the_lambda_app_has_one_layer_of_put_retries_and_its_bound_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ecom.api.handler import API_RETRY, app_from_environment
+
+    for name, value in {
+        "ECOM_STREAM": "events",
+        "ECOM_BUCKET": "landing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    app = app_from_environment()
+    # botocore makes one attempt per PutRecords call: the producer's retries are the only ones
+    assert app.kinesis.meta.config.retries["total_max_attempts"] == 1
+    assert API_RETRY.max_total_delay() == pytest.approx(0.05 + 0.1 + 0.2 + 0.4 + 0.8)

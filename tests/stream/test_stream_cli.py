@@ -90,3 +90,11 @@ def test_a_stale_emulator_state_file_is_reported(no_aws: Path) -> None:
     result = CliRunner().invoke(main, ["sink"])
     assert result.exit_code == 1
     assert "is not running" in result.output and "ecom aws up" in result.output
+
+
+def test_buffer_mb_is_in_mib_like_the_sink_default() -> None:
+    from ecom.stream.cli import sink_config
+    from ecom.stream.sink import SinkConfig
+
+    assert sink_config(5, 500_000, 300.0) == SinkConfig()
+    assert sink_config(0.5, 1, 1.0).buffer_bytes == 2**19

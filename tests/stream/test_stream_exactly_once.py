@@ -143,6 +143,26 @@ def test_session_events_share_a_shard(aws_stack: AwsStack, small_month: list[Pat
     }
 
 
+def test_a_second_produce_files_call_reports_only_its_own_errors(
+    aws_stack: AwsStack, small_month: list[Path]
+) -> None:
+    # given one producer, throttled during a first call and not during the second
+    kinesis = aws_stack.client("kinesis")
+    throttle = Throttle(kinesis, fraction=0.3, rounds=3)
+    producer = Producer(
+        kinesis, aws_stack.stream, s3=aws_stack.client("s3"), bucket=aws_stack.bucket,
+        pack_bytes=0, retry=FAST_RETRY, seed=7,
+    )  # fmt: skip
+    s3 = aws_stack.client("s3")
+    first = produce_files(small_month, producer, s3=s3, bucket=aws_stack.bucket)
+    throttle.fraction = 0.0
+    second = produce_files(small_month, producer, s3=s3, bucket=aws_stack.bucket)
+    # then each report counts its own call, errors like the rest
+    assert first.errors["ProvisionedThroughputExceededException"] == first.retried > 0
+    assert second.retried == 0
+    assert second.errors == Counter()
+
+
 def test_throttled_entries_are_resubmitted_until_they_land(
     aws_stack: AwsStack, small_month: list[Path]
 ) -> None:

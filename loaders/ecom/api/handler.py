@@ -53,7 +53,10 @@ from ecom.stream.producer import DEFAULT_PACK_BYTES, Producer, RetryPolicy, Stre
 log = logging.getLogger("ecom.api")
 
 QUARANTINE_PREFIX = "quarantine/api"
-#: An HTTP request waits for its PutRecords calls: bounded retries (at most ~3 s of backoff).
+#: An HTTP request waits for its PutRecords calls: bounded retries, at most
+#: ``API_RETRY.max_total_delay()`` = 1.55 s of backoff in all, because the Kinesis client
+#: below makes no retries of its own (botocore's would stack on these: its standard mode
+#: retries a throttled call up to 3 times with its own backoff, inside each of the 6).
 API_RETRY = RetryPolicy(max_attempts=6, base_delay=0.05, max_delay=1.6)
 _REQUEST_ID = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -337,16 +340,19 @@ def app_from_environment() -> IngestApp:
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
+    # the producer retries PutRecords itself (API_RETRY): no second layer of retries under it
+    put_config = config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
     stream, bucket = os.environ.get("ECOM_STREAM"), os.environ.get("ECOM_BUCKET")
     if stream and bucket:
-        kinesis, s3 = boto3.client("kinesis", config=config), boto3.client("s3", config=config)
+        kinesis = boto3.client("kinesis", config=put_config)
+        s3 = boto3.client("s3", config=config)
     else:
         from ecom.aws import session
 
         t = session.target()
         res = session.resources(t)
         stream, bucket = res.stream, res.bucket
-        kinesis = session.client("kinesis", config=config, target_=t)
+        kinesis = session.client("kinesis", config=put_config, target_=t)
         s3 = session.client("s3", config=config, target_=t)
     return IngestApp(
         kinesis, s3, ApiConfig(stream=stream, bucket=bucket, api_keys=api_keys_from_env())

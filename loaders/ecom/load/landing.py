@@ -45,14 +45,6 @@ class LandingObject:
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
-    @property
-    def source(self) -> str:
-        """``stream`` or ``backfill``, from the ``source=...`` part of the key."""
-        for part in self.key.split("/"):
-            if part.startswith("source="):
-                return part.removeprefix("source=")
-        return "unknown"
-
 
 def _aws_session() -> Any:
     """``ecom.aws.session`` (the emulator-aware client factory), or None where it is absent."""

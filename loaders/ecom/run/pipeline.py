@@ -234,9 +234,7 @@ def _inputs(state: RunState, notify: ProgressFn) -> None:
 
     config = state.config
     if config.inputs:
-        state.files = expand_paths(config.inputs)
-        if not state.files:
-            raise StageFailed("generate", "no CSV files in " + ", ".join(map(str, config.inputs)))
+        state.files = expand_paths(config.inputs)  # raises when it finds no CSV file
         # Ground truth only when every file comes from one generated directory that has it.
         folders = {f.parent for f in state.files}
         if len(folders) == 1:

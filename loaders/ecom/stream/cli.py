@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.progress import (
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+
+if TYPE_CHECKING:
+    from ecom.stream.sink import SinkConfig
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -131,6 +134,17 @@ def produce(
         raise SystemExit(2)
 
 
+def sink_config(buffer_mb: float, buffer_records: int, buffer_seconds: float) -> SinkConfig:
+    """The sink's settings from its options (``--buffer-mb`` is in MiB, as SinkConfig's default)."""
+    from ecom.stream.sink import SinkConfig
+
+    return SinkConfig(
+        buffer_bytes=int(buffer_mb * 2**20),
+        buffer_records=buffer_records,
+        buffer_seconds=buffer_seconds,
+    )
+
+
 @click.command()
 @click.option(
     "--until-caught-up/--follow",
@@ -143,7 +157,7 @@ def produce(
     type=click.FloatRange(min=0, min_open=True),
     default=5.0,
     show_default=True,
-    help="Flush a shard's micro-batch at this many MB of CSV.",
+    help="Flush a shard's micro-batch at this many MiB (2^20 bytes) of CSV.",
 )
 @click.option(
     "--buffer-records",
@@ -170,7 +184,7 @@ def sink(
     replays into the same keys. Ctrl-C in follow mode writes what is buffered first.
     """
     from ecom.aws import session
-    from ecom.stream.sink import Sink, SinkConfig, SinkReport
+    from ecom.stream.sink import Sink, SinkReport
 
     t, res = _aws()
     console.print(
@@ -200,11 +214,7 @@ def sink(
                 task, note=f"{r.events:,} events · {r.objects:,} objects · {r.records:,} records"
             )
 
-        config = SinkConfig(
-            buffer_bytes=int(buffer_mb * 1e6),
-            buffer_records=buffer_records,
-            buffer_seconds=buffer_seconds,
-        )
+        config = sink_config(buffer_mb, buffer_records, buffer_seconds)
         worker = Sink(
             session.client("kinesis", target_=t),
             session.client("s3", target_=t),

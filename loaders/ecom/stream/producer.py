@@ -85,6 +85,17 @@ class RetryPolicy:
     def delay(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
+    def max_total_delay(self) -> float:
+        """The longest the producer can wait between its attempts of one entry (s).
+
+        botocore's own retries come on top when the client has them (they stack with these):
+        give the producer a client configured with ``retries={"total_max_attempts": 1}`` to make
+        this the whole bound, as the HTTP API does.
+        """
+        return sum(
+            min(self.max_delay, self.base_delay * 2 ** (n - 1)) for n in range(1, self.max_attempts)
+        )
+
 
 @dataclass
 class ProducerStats:
@@ -524,6 +535,7 @@ def produce_files(
         producer.stats.calls,
         len(producer.stats.deadletter_keys),
     )
+    errors_before = Counter(producer.stats.errors)
     pacer = _Pacer(rate, producer) if rate else None
     reader: BlockReader | None = None  # opened by the first file read in blocks
     for path in paths:
@@ -592,7 +604,7 @@ def produce_files(
     report.retried = ps.retried - before[2]
     report.records = ps.records - before[3]
     report.calls = ps.calls - before[4]
-    report.errors = Counter(ps.errors)
+    report.errors = ps.errors - errors_before  # this call's, like every other counter
     report.deadletter_keys = list(ps.deadletter_keys[before[5] :])
     return report
 

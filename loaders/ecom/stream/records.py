@@ -21,7 +21,6 @@ from ecom.events import Event
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 2**20  # data + partition keys of one PutRecords call
 MAX_BYTES_PER_RECORD = 2**20  # data + partition key of one record
-MAX_PARTITION_KEY_CHARS = 256
 #: Landing-row columns carried by a record (ingested_at and source are added by the sink:
 #: ecom.load.landing.LANDING_COLUMNS).
 RECORD_COLUMNS = (
