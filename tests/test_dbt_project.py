@@ -259,6 +259,54 @@ def test_customers_rfm_and_cohorts(generated: Any) -> None:
     assert cohort_users == truth["users"] and bad_month_zero == 0
 
 
+def test_churn_and_lifetime_value_account_for_every_customer(generated: Any) -> None:
+    con, truth = generated
+    buyers, revenue = one(con, "select count(distinct user_id), sum(revenue) from marts.fct_orders")
+    # churn: every buyer is a customer as of the day after the last event; the flag is the
+    # threshold applied to the days since the last order, recomputed here from fct_orders
+    customers, churned, threshold = one(
+        con,
+        "select count(*), count(*) filter (where is_churned), max(churn_threshold_days)"
+        " from marts.customer_churn",
+    )
+    assert customers == buyers and threshold == 90
+    expected_churned = one(
+        con,
+        "select count(*) from (select user_id, max(order_date) as last_order"
+        " from marts.fct_orders group by 1) where (select max(event_date) + 1"
+        " from staging.stg_events) - last_order > 90",
+    )
+    assert churned == expected_churned > 0
+    for mart in ("churn_by_cohort", "churn_by_rfm_segment"):
+        assert one(con, f"select sum(customers), sum(churned_customers) from marts.{mart}") == (
+            customers,
+            churned,
+        ), mart
+    # lifetime value adds up to the revenue, per customer and accumulated per cohort
+    assert one(con, "select count(*), sum(revenue) from marts.customer_lifetime_value") == (
+        buyers,
+        revenue,
+    )
+    last_months = one(
+        con,
+        "select sum(cumulative_revenue), sum(customers) from marts.customer_ltv_cohorts"
+        " where order_month = (select max(order_month) from marts.customer_ltv_cohorts)",
+    )
+    assert last_months == (revenue, buyers)
+    assert float(revenue) == pytest.approx(truth["revenue"], abs=0.005)
+    # accumulation never decreases
+    assert (
+        one(
+            con,
+            "select count(*) from (select cumulative_revenue_per_customer - lag("
+            "cumulative_revenue_per_customer) over (partition by first_order_month"
+            " order by months_since_first_order) as step from marts.customer_ltv_cohorts)"
+            " where step < 0",
+        )
+        == 0
+    )
+
+
 def test_dimensions_and_session_comparison(generated: Any) -> None:
     con, truth = generated
     products = one(con, "select count(distinct product_id) from staging.stg_events")
