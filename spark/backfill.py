@@ -29,7 +29,8 @@ Outputs, under ``--root`` (a local directory or a bucket such as ``s3a://bucket`
   columns ``event_id, event_time, event_type, product_id, category_id, category_code, brand,
   price, user_id, user_session, ingested_at, source``;
 * ``quarantine/backfill/<input file name>.jsonl``: rejected rows, one JSON object per line
-  with ``file, line, reason, detail, raw``.
+  with ``stage, source, line, reason, detail, raw`` (the quarantine schema of every stage,
+  ``loaders/ecom/quarantine.py``; ``source`` is the input file).
 
 Idempotence: the job writes into a staging folder, then replaces each event date's folder
 and each input's quarantine file with deterministically named files. Rerunning the same
@@ -501,7 +502,8 @@ def _quarantine_rows(validated: DataFrame, lines: DataFrame, inputs: Sequence[st
         .join(F.broadcast(offsets), ["file", "block_start"])
         .select(
             index.alias("input"),
-            F.element_at(F.array(*[F.lit(i) for i in inputs]), index).alias("file"),
+            F.lit("backfill").alias("stage"),
+            F.element_at(F.array(*[F.lit(i) for i in inputs]), index).alias("source"),
             (F.col("offset") + F.col("row_in_split") + 1).alias("line"),
             "reason",
             "detail",

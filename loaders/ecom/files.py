@@ -8,7 +8,6 @@ with their reason, and ``read = loaded + rejected`` holds for every file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import pyarrow as pa
 
+from ecom import quarantine as quarantine_records
 from ecom.events import Event, ParseStats, Rejection, read_csv_events
 from ecom.warehouse import RAW_EVENT_COLUMNS, connect_duckdb, local_state_dir
 
@@ -136,14 +136,17 @@ def _load_one(
 
     for outcome in read_csv_events(path, stats):
         if isinstance(outcome, Rejection):
-            record = {
-                "file": str(path),
-                "line": outcome.line_no,
-                "reason": outcome.reason,
-                "detail": outcome.detail,
-                "raw": outcome.raw,
-            }
-            quarantine.write(json.dumps(record) + "\n")
+            quarantine.write(
+                quarantine_records.json_line(
+                    "load-files",
+                    str(path),
+                    outcome.line_no,
+                    outcome.reason,
+                    outcome.detail,
+                    outcome.raw,
+                )
+                + "\n"
+            )
             continue
         batch.append(outcome)
         if len(batch) >= BATCH_ROWS:

@@ -138,11 +138,12 @@ def test_mixed_batch_answers_207_lands_the_valid_and_quarantines_the_rest(
 
     lines = quarantined(aws_stack, body["quarantine"])
     assert body["quarantine"].startswith("quarantine/api/dt=")
-    assert [(q["index"], q["reason"]) for q in lines] == [
+    assert [(q["line"], q["reason"]) for q in lines] == [
         (i, by_index[i]["reason"]) for i in range(1, 8)
     ]
     assert json.loads(lines[0]["raw"])["price"] == 1.234  # the raw JSON, number as posted
     assert all(q["stage"] == "api" and q["request_id"] == body["request_id"] for q in lines)
+    assert all(q["source"] == "request:" + body["request_id"] for q in lines)
 
     accepted = {by_index[0]["event_id"], by_index[8]["event_id"]}
     assert set(stream_event_ids(aws_stack)) == accepted

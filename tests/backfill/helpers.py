@@ -51,5 +51,5 @@ def spark_outcomes(root: Path) -> tuple[Counter[Row], dict[tuple[str, int], str]
     for q in sorted((root / job.QUARANTINE_PREFIX).glob("*.jsonl")):
         for line in q.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
-            rejected[(Path(record["file"]).name, record["line"])] = record["reason"]
+            rejected[(Path(record["source"]).name, record["line"])] = record["reason"]
     return accepted, rejected

@@ -78,7 +78,7 @@ def test_layout_types_and_idempotent_rerun(
         (3, "bad_event_time"),
         (4, "wrong_field_count"),
     ]
-    assert records[0]["file"] == str(sample_copy[-1].resolve())
+    assert records[0]["source"] == str(sample_copy[-1].resolve())
 
     # the files load into raw.events as they are (DuckDB read_parquet, the warehouse DDL)
     con = duckdb.connect()

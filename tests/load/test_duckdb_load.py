@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from load_helpers import Landing, gzip_csv, landing_rows, make_event, stream_key
 
+from ecom import quarantine
 from ecom.events import Event, read_csv_events
 from ecom.generate import GenerateConfig, generate
 from ecom.load.core import LockTimeout, exclusive_lock
@@ -139,9 +140,9 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile(landing: Lan
     template = rows[0]
     bad = [
         ["not-an-id", *template[1:]],  # bad_event_id
-        [*template[:1], "2019-02-30 00:00:00", *template[2:]],  # bad_event_time (CAST)
+        [*template[:1], "2019-02-30 00:00:00", *template[2:]],  # bad_event_time (not a real date)
         [*template[:2], "like", *template[3:]],  # unknown_event_type
-        [*template[:3], "12x", *template[4:]],  # bad_product_id (CAST)
+        [*template[:3], "12x", *template[4:]],  # bad_product_id (not digits)
         [*template[:3], "-5", *template[4:]],  # bad_product_id (not positive)
         [*template[:7], "1.999", *template[8:]],  # bad_price
         template[:6],  # wrong_field_count
@@ -172,6 +173,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile(landing: Lan
         unreadable_object=1
     )
     assert all(r["detail"] for r in records)
+    assert all(tuple(r)[:6] == quarantine.FIELDS and r["stage"] == "load" for r in records)
+    assert {r["source"] for r in records} == {key, broken}
     # the unreadable object is audited (not retried for ever) unless it is rewritten
     assert warehouse_rows(f"select status from raw.load_audit where object_key = '{broken}'") == [
         ("unreadable",)

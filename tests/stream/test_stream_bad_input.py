@@ -9,6 +9,7 @@ from pathlib import Path
 from stream_helpers import FAST_RETRY, jsonl, landing_rows, valid_events
 
 from aws_fixtures import AwsStack
+from ecom import quarantine
 from ecom.events import HEADER_LINE
 from ecom.stream.producer import Producer, produce_files
 from ecom.stream.sink import Sink, SinkConfig
@@ -83,6 +84,9 @@ def test_bad_input_is_quarantined_and_counts_reconcile(aws_stack: AwsStack, tmp_
     too_long = next(q for q in quarantined if q["reason"] == "field_too_long")
     assert too_long["line"] == 2 and too_long["raw"] == huge and "brand" in too_long["detail"]
     assert next(q for q in quarantined if q["reason"] == "invalid_utf8")["line"] == 3
+    # in the one quarantine schema of every stage
+    assert all(tuple(q)[:6] == quarantine.FIELDS and q["stage"] == "produce" for q in quarantined)
+    assert {Path(q["source"]).name for q in quarantined} >= {"malformed.csv", "empty.csv"}
 
     # the valid rows land; CRLF and BOM files give the same event_ids as plain ones
     Sink(

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ecom import quarantine
 from ecom.api import payload
 from ecom.api.openapi import openapi_document
 from ecom.events import Event, Rejection
@@ -298,17 +299,15 @@ class IngestApp:
         now = datetime.now(UTC)
         key = f"{QUARANTINE_PREFIX}/dt={now:%Y-%m-%d}/{request_id}.jsonl"
         lines = [
-            json.dumps(
-                {
-                    "stage": "api",
-                    "request_id": request_id,
-                    "index": r.line_no,
-                    "reason": r.reason,
-                    "detail": r.detail,
-                    "raw": r.raw,
-                    "received_at": now.isoformat(timespec="milliseconds"),
-                },
-                ensure_ascii=False,
+            quarantine.json_line(
+                "api",
+                f"request:{request_id}",
+                r.line_no,  # the event's index in the request
+                r.reason,
+                r.detail,
+                r.raw,
+                request_id=request_id,
+                received_at=now.isoformat(timespec="milliseconds"),
             )
             for r in rejections
         ]

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pyarrow as pa
 
+from ecom import quarantine
 from ecom.load import checks
 from ecom.load.core import (
     LoadError,
@@ -439,15 +440,4 @@ def _quarantine_records(con: duckdb.DuckDBPyConnection, load_id: str) -> list[di
         " order by object_key, line",
         [load_id],
     ).fetchall()
-    return [
-        {
-            "reason": r[2],
-            "detail": r[3],
-            "raw": r[4],
-            "object": r[0],
-            "line": r[1],
-            "stage": "load",
-            "load_id": load_id,
-        }
-        for r in rows
-    ]
+    return [quarantine.record("load", r[0], r[1], r[2], r[3], r[4], load_id=load_id) for r in rows]

@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecom import quarantine
 from ecom.realtime.decode import DecodedRecord, decode, shard_of, stream_of
 from ecom.realtime.store import MetricsStore, padded
 
@@ -129,18 +130,16 @@ class Processor:
         """One object per record (a replay rewrites the same key with the same bytes)."""
         key = f"{QUARANTINE_PREFIX}/shard={shard_id}/{record.sequence_number}.jsonl"
         lines = [
-            json.dumps(
-                {
-                    "stage": "realtime",
-                    "stream": stream,
-                    "shard_id": shard_id,
-                    "sequence_number": record.sequence_number,
-                    "partition_key": record.partition_key,
-                    "reason": q.reason,
-                    "detail": q.detail,
-                    "raw": q.raw,
-                },
-                ensure_ascii=False,
+            quarantine.json_line(
+                "realtime",
+                f"kinesis:{stream}",
+                None,
+                q.reason,
+                q.detail,
+                q.raw,
+                shard_id=shard_id,
+                sequence_number=record.sequence_number,
+                partition_key=record.partition_key,
             )
             for q in record.quarantined
         ]

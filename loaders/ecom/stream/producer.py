@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ecom import quarantine
 from ecom.blocks import Block, BlockReader
 from ecom.events import Event, ParseStats, Rejection, read_csv_events
 from ecom.stream.records import (
@@ -612,15 +613,9 @@ def produce_files(
 def _quarantine_record(
     path: Path, line_no: int | None, reason: str, detail: str, raw: str
 ) -> bytes:
-    record = {
-        "stage": "produce",
-        "file": str(path),
-        "line": line_no,
-        "reason": reason,
-        "detail": detail,
-        "raw": raw,
-    }
-    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    return (quarantine.json_line("produce", str(path), line_no, reason, detail, raw) + "\n").encode(
+        "utf-8"
+    )
 
 
 def _quarantine_line(path: Path, rejection: Rejection) -> bytes:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import os
 import socket
 import time
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ecom import quarantine as quarantine_records
 from ecom.events import Event, parse_fields
 from ecom.load.landing import LANDING_COLUMNS
 from ecom.stream.records import decode_record
@@ -382,17 +382,15 @@ class Sink:
 
         def quarantine(reason: str, detail: str, raw: str) -> None:
             batch.quarantine.append(
-                json.dumps(
-                    {
-                        "stage": "sink",
-                        "stream": self.stream,
-                        "sequence_number": seq,
-                        "partition_key": record.get("PartitionKey"),
-                        "reason": reason,
-                        "detail": detail,
-                        "raw": raw,
-                    },
-                    ensure_ascii=False,
+                quarantine_records.json_line(
+                    "sink",
+                    f"kinesis:{self.stream}",
+                    None,
+                    reason,
+                    detail,
+                    raw,
+                    sequence_number=seq,
+                    partition_key=record.get("PartitionKey"),
                 )
             )
             self.report.quarantined += 1
