@@ -1,9 +1,7 @@
-{#- A ratio as decimal(10, 6), null when the denominator is zero. Same SQL on every adapter. -#}
+{#- A ratio of two counts as decimal(10, 6), null when the denominator is zero; rounded
+    half away from zero exactly on every engine (ecom_divide). -#}
 {% macro ecom_rate(numerator, denominator) -%}
-    cast(
-        round(cast({{ numerator }} as decimal(18, 6)) / nullif({{ denominator }}, 0), 6)
-        as decimal(10, 6)
-    )
+    {{ ecom_divide(numerator, denominator, 6, precision=10) }}
 {%- endmacro %}
 
 {#-

@@ -230,19 +230,28 @@ def profile(paths: tuple[Path, ...], as_json: bool, check: bool) -> None:
 @main.command("load-files")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
+    "--target",
+    type=click.Choice(["duckdb", "postgres"]),
+    default="duckdb",
+    show_default=True,
+    help="Warehouse: the local DuckDB file, or PostgreSQL (the dbt postgres target's variables).",
+)
+@click.option(
     "--duckdb",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Warehouse file. Default: .ecom/warehouse.duckdb (or $ECOM_DUCKDB_PATH).",
 )
-def load_files_cmd(paths: tuple[Path, ...], db_path: Path | None) -> None:
+def load_files_cmd(paths: tuple[Path, ...], target: str, db_path: Path | None) -> None:
     """Load REES46 CSV files straight into raw.events of the local warehouse (no stream).
 
     Rows are validated by the same parser as every other path; rejected rows go to a
-    quarantine file with their reason. A file already loaded is skipped.
+    quarantine file with their reason. A file already loaded is skipped. Each file is one
+    transaction (on PostgreSQL, its rows are sent by COPY ... FROM STDIN).
     """
-    from ecom.files import load_files
+    from ecom.files import FileLoadReport, load_files
+    from ecom.load.core import LoadError
     from ecom.profile import expand_paths
 
     files = expand_paths(paths)
@@ -251,7 +260,18 @@ def load_files_cmd(paths: tuple[Path, ...], db_path: Path | None) -> None:
         task = progress.add_task(
             "load files", total=max(1, total_bytes // 118), note="rows (estimated)"
         )
-        report = load_files(files, db_path=db_path, progress=lambda n: progress.advance(task, n))
+        report: FileLoadReport
+        if target == "postgres":
+            from ecom.pg.load import load_files_postgres
+
+            try:
+                report = load_files_postgres(files, progress=lambda n: progress.advance(task, n))
+            except LoadError as exc:
+                raise click.ClickException(str(exc)) from exc
+        else:
+            report = load_files(
+                files, db_path=db_path, progress=lambda n: progress.advance(task, n)
+            )
     out.print(
         f"files {report.files} (skipped as already loaded: {len(report.skipped_files)}) · read {report.read:,} · "
         f"loaded {report.loaded:,} · rejected {report.rejected:,}"

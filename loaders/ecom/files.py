@@ -65,12 +65,16 @@ def load_files(
     db_path: Path | None = None,
     quarantine_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    loaded_at: datetime | None = None,
 ) -> FileLoadReport:
     """Parse, validate and insert the files' events into raw.events, one transaction per file.
 
     A file already loaded (same name and size, recorded in raw.file_loads) is skipped,
-    so loading the same files twice changes nothing.
+    so loading the same files twice changes nothing. ``loaded_at`` (naive UTC) stamps every
+    row instead of the time of each file's load (the engine parity test loads two warehouses
+    at the same instant).
     """
+    fixed_loaded_at = loaded_at
     report = FileLoadReport()
     quarantine_dir = quarantine_dir or local_state_dir() / "quarantine"
     quarantine_dir.mkdir(parents=True, exist_ok=True)
@@ -92,7 +96,7 @@ def load_files(
                 if seen:
                     report.skipped_files.append(str(path))
                     continue
-                loaded_at = datetime.now(UTC).replace(tzinfo=None)
+                loaded_at = fixed_loaded_at or datetime.now(UTC).replace(tzinfo=None)
                 stats = ParseStats()
                 con.execute("begin")
                 try:

@@ -16,7 +16,7 @@ def register(group: click.Group) -> None:
 @click.command("load")
 @click.option(
     "--target",
-    type=click.Choice(["duckdb", "redshift"]),
+    type=click.Choice(["duckdb", "redshift", "postgres"]),
     default=lambda: os.environ.get("ECOM_LOAD_TARGET", "duckdb"),
     show_default="duckdb, or $ECOM_LOAD_TARGET",
     help="Warehouse to load into.",
@@ -62,12 +62,14 @@ def load_cmd(
        already in raw.load_audit with the same ETag;
     2. writes a COPY manifest of the rest to s3://<bucket>/manifests/;
     3. loads them in ONE transaction with one raw.load_audit row per object
-       (DuckDB reads s3:// through httpfs; Redshift runs COPY ... MANIFEST).
+       (DuckDB reads s3:// through httpfs; Redshift runs COPY ... MANIFEST; PostgreSQL
+       gets the rows DuckDB staged and validated by COPY ... FROM STDIN).
 
     A rerun loads nothing new; a crash before the commit loads nothing; a second loader
     waits for the first. Rows that break the contract go to raw.load_rejects and to
     s3://<bucket>/quarantine/load/ with their reason. Redshift needs ECOM_REDSHIFT_IAM_ROLE,
-    REDSHIFT_HOST, REDSHIFT_USER and DBT_ENV_SECRET_REDSHIFT_PASSWORD.
+    REDSHIFT_HOST, REDSHIFT_USER and DBT_ENV_SECRET_REDSHIFT_PASSWORD; PostgreSQL the
+    variables of the dbt postgres target (`eval "$(ecom postgres up)"` sets them).
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -96,6 +98,16 @@ def load_cmd(
                     lock_timeout=lock_timeout,
                     progress=advance,
                 )
+        elif target == "postgres":
+            from ecom.pg.load import load_postgres
+
+            with stage_progress() as progress:
+                task = progress.add_task("load", total=None, note="listing the landing zone")
+
+                def advance_pg(done: int, total: int, note: str) -> None:
+                    progress.update(task, completed=done, total=total, note=note)
+
+                report = load_postgres(bucket, client=client, prefix=prefix, progress=advance_pg)
         else:
             from ecom.load.redshift import RedshiftSettings, connect_from_env, load_redshift
 

@@ -25,7 +25,7 @@ products as (
         sum(purchase_count) as purchase_count,
         min(min_price) as min_price,
         max(max_price) as max_price,
-        sum(positive_price_sum) / nullif(sum(positive_price_count), 0) as avg_price,
+        {{ ecom_divide('sum(positive_price_sum)', 'sum(positive_price_count)', 2, precision=10) }} as avg_price,
         {{ ecom_last_by('latest_price', 'latest_price_seen_at', 'decimal(10, 2)') }} as latest_price,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at
@@ -48,7 +48,7 @@ final as (
         cast(purchase_count as bigint) as purchase_count,
         cast(min_price as decimal(10, 2)) as min_price,
         cast(max_price as decimal(10, 2)) as max_price,
-        cast(round(avg_price, 2) as decimal(10, 2)) as avg_price,
+        avg_price,
         latest_price,
         first_seen_at,
         last_seen_at

@@ -80,7 +80,12 @@ product_days as (
         count(distinct case when event_type = 'purchase' then user_id end) as buyers,
         min(case when price > 0 then price end) as min_price,
         max(case when price > 0 then price end) as max_price,
-        avg(case when price > 0 then price end) as mean_price,
+        {{ ecom_divide(
+            'sum(case when price > 0 then price end)',
+            'sum(case when price > 0 then 1 else 0 end)',
+            2,
+            precision=10,
+        ) }} as mean_price,
         max(loaded_at) as last_loaded_at
     from events_with_sessions
     group by product_id, event_date
@@ -106,7 +111,7 @@ final as (
         {{ ecom_rate('purchases', 'views') }} as view_to_purchase_rate,
         cast(min_price as decimal(10, 2)) as min_price,
         cast(max_price as decimal(10, 2)) as max_price,
-        cast(round(mean_price, 2) as decimal(10, 2)) as mean_price,
+        mean_price,
         event_date,
         last_loaded_at
     from product_days

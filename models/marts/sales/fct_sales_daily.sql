@@ -96,8 +96,7 @@ final as (
         cast(coalesce(orders_per_day.buyers, 0) as bigint) as buyers,
         cast(coalesce(orders_per_day.negative_price_purchases, 0) as bigint) as negative_price_purchases,
         cast(coalesce(orders_per_day.revenue, 0) as decimal(18, 2)) as revenue,
-        cast(round(orders_per_day.revenue / nullif(orders_per_day.orders, 0), 2) as decimal(18, 2))
-            as average_order_value
+        {{ ecom_divide('orders_per_day.revenue', 'orders_per_day.orders', 2) }} as average_order_value
     from days_to_build
     left join orders_per_day
         on days_to_build.date_day = orders_per_day.order_date

@@ -1,0 +1,456 @@
+"""Load into PostgreSQL: the landing zone (``ecom load --target postgres``) and local files
+(``ecom load-files --target postgres``), with the guarantees of the DuckDB loader.
+
+The landing zone: one PostgreSQL transaction per load::
+
+    BEGIN
+    LOCK raw.load_audit IN SHARE ROW EXCLUSIVE MODE   -- a second loader waits, then sees our rows
+    SELECT bucket, object_key, etag FROM raw.load_audit WHERE bucket = ...
+    (manifests written to s3://<bucket>/manifests/<load id>.<format>.manifest)
+    (every object of the manifests staged and validated by the DuckDB loader's own code,
+     in an in-memory DuckDB: the same reasons, the same rejects, the same unreadable objects)
+    COPY raw.events (...) FROM STDIN          -- the valid rows, in bulk
+    COPY raw.load_rejects FROM STDIN          -- the rejected rows, with their reasons
+    COPY raw.load_audit FROM STDIN            -- one row per object
+    COMMIT
+
+A crash before ``COMMIT`` leaves nothing; a rerun skips exactly the committed objects.
+Local files: one transaction per file, as ``ecom.files.load_files`` does for DuckDB (the same
+parser, the same quarantine file), recorded in ``raw.file_loads``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ecom.files import FileLoadReport
+from ecom.load.core import LoadError, LoadReport, ObjectResult, ProgressFn, new_load_id, pending
+from ecom.load.core import utc_now as _utc_now
+from ecom.load.landing import (
+    LANDING_PREFIX,
+    LandingObject,
+    list_landing_objects,
+    read_manifest,
+    write_manifest,
+    write_quarantine,
+)
+from ecom.warehouse import LOAD_AUDIT_DDL_DUCKDB, RAW_EVENT_COLUMNS, RAW_EVENTS_DDL_DUCKDB
+
+#: raw.file_loads: one row per local file loaded by ``ecom load-files`` (name and size).
+FILE_LOADS_DDL = """
+create table if not exists raw.file_loads (
+    file        varchar   not null,
+    bytes       bigint    not null,
+    rows_read   bigint    not null,
+    rows_loaded bigint    not null,
+    rows_rejected bigint  not null,
+    loaded_at   timestamp not null,
+    primary key (file, bytes)
+)
+"""
+#: The raw tables on PostgreSQL: the same DDL as DuckDB's (standard SQL types).
+POSTGRES_DDL: tuple[str, ...] = (RAW_EVENTS_DDL_DUCKDB, LOAD_AUDIT_DDL_DUCKDB, FILE_LOADS_DDL)
+
+_AUDIT_COLUMNS = (
+    "bucket",
+    "object_key",
+    "etag",
+    "bytes",
+    "format",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "load_id",
+    "manifest_key",
+    "loaded_at",
+)
+_REJECT_COLUMNS = ("load_id", "object_key", "line", "reason", "detail", "raw", "rejected_at")
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Where PostgreSQL is: the same variables as the dbt ``postgres`` target."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str
+
+    @classmethod
+    def from_env(cls) -> PostgresSettings:
+        if "DBT_ENV_SECRET_POSTGRES_PASSWORD" not in os.environ:
+            raise LoadError(
+                "the postgres target needs POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, "
+                "POSTGRES_DATABASE and DBT_ENV_SECRET_POSTGRES_PASSWORD in the environment "
+                '(`eval "$(ecom postgres up)"` starts a local server and sets them)'
+            )
+        return cls(
+            host=os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+            port=int(os.environ.get("POSTGRES_PORT", "5432")),
+            database=os.environ.get("POSTGRES_DATABASE", "ecom"),
+            user=os.environ.get("POSTGRES_USER", "ecom"),
+            password=os.environ["DBT_ENV_SECRET_POSTGRES_PASSWORD"],
+        )
+
+    def connect(self, **kwargs: Any) -> Any:
+        import psycopg
+
+        try:
+            return psycopg.connect(
+                host=self.host,
+                port=self.port,
+                dbname=self.database,
+                user=self.user,
+                password=self.password,
+                **kwargs,
+            )
+        except psycopg.OperationalError as exc:
+            raise LoadError(
+                f"cannot connect to PostgreSQL at {self.host}:{self.port}/{self.database}: "
+                f"{str(exc).strip()}"
+            ) from exc
+
+
+def ensure_raw_tables(con: Any) -> None:
+    """Create raw.events, raw.load_audit, raw.load_rejects and raw.file_loads if missing."""
+    with con.transaction():
+        # two loaders creating the tables at once must not collide: serialise on a lock
+        con.execute("select pg_advisory_xact_lock(hashtext('ecom raw ddl'))")
+        for ddl in POSTGRES_DDL:
+            con.execute(ddl)
+
+
+# -- bulk transfer: a DuckDB query's rows into a PostgreSQL table, by COPY -----------------------
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="ecom-pg-load-") as folder:
+        yield Path(folder)
+
+
+def copy_query(
+    duck: duckdb.DuckDBPyConnection,
+    query: str,
+    pg: Any,
+    table: str,
+    columns: Sequence[str],
+    params: dict[str, Any] | None = None,
+    block: int = 1 << 20,
+) -> int:
+    """Write ``query``'s rows (DuckDB) into ``table`` (PostgreSQL) with ``COPY ... FROM STDIN``.
+
+    DuckDB writes the rows as CSV (NULL unquoted and empty, an empty string as ``""``: what
+    PostgreSQL's CSV COPY reads back as NULL and ''), which is streamed in 1 MiB blocks.
+    Returns the rows copied.
+    """
+    with _scratch() as folder:
+        path = folder / "rows.csv"
+        duck.execute(
+            f"copy ({query}) to '{path}' (format csv, header false, quote '\"', escape '\"',"
+            " timestampformat '%Y-%m-%d %H:%M:%S.%f')",
+            params or {},
+        )
+        cols = ", ".join(columns)
+        with pg.cursor() as cur:
+            with (
+                cur.copy(f"copy {table} ({cols}) from stdin (format csv)") as copy,
+                open(path, "rb") as f,
+            ):
+                while chunk := f.read(block):
+                    copy.write(chunk)
+            return int(cur.rowcount)
+
+
+# -- the landing zone ----------------------------------------------------------------------------
+
+
+def load_postgres(
+    bucket: str,
+    *,
+    client: Any,
+    settings: PostgresSettings | None = None,
+    prefix: str = LANDING_PREFIX,
+    progress: ProgressFn | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> LoadReport:
+    """Load every landing object not yet in ``raw.load_audit`` into PostgreSQL, in one transaction.
+
+    ``before_commit`` runs inside the transaction just before ``COMMIT`` (tests crash there).
+    """
+    settings = settings or PostgresSettings.from_env()
+    report = LoadReport(target="postgres", load_id=new_load_id())
+    pg = settings.connect()
+    try:
+        ensure_raw_tables(pg)
+        with pg.transaction():
+            pg.execute("lock table raw.load_audit in share row exclusive mode")
+            _load_locked(pg, report, bucket, client, prefix, progress, before_commit)
+        report.committed = bool(report.objects)
+    finally:
+        pg.close()
+    if report.rejected_by_reason or report.objects_unreadable:
+        report.quarantine = write_quarantine(
+            client, bucket, report.load_id, report_records(report, settings)
+        )
+    return report
+
+
+def _load_locked(
+    pg: Any,
+    report: LoadReport,
+    bucket: str,
+    client: Any,
+    prefix: str,
+    progress: ProgressFn | None,
+    before_commit: Callable[[], None] | None,
+) -> None:
+    from ecom.load import duck
+
+    listed = list(list_landing_objects(client, bucket, prefix))
+    audited = pg.execute(
+        "select bucket, object_key, etag from raw.load_audit where bucket = %s", [bucket]
+    ).fetchall()
+    todo = pending(listed, audited)
+    report.objects_listed = len(listed)
+    report.objects_skipped = len(listed) - len(todo)
+    if not todo:
+        return
+
+    by_url = {o.url: o for o in todo}
+    ordered: list[LandingObject] = []
+    manifest_of: dict[str, str] = {}
+    for fmt in ("csv", "parquet"):
+        objects = [o for o in todo if o.format == fmt]
+        if not objects:
+            continue
+        key = write_manifest(client, bucket, report.load_id, fmt, objects)
+        report.manifests.append(key)
+        for url in read_manifest(client, bucket, key):  # load exactly what the manifest lists
+            ordered.append(by_url[url])
+            manifest_of[url] = key
+
+    stage = duckdb.connect()  # in memory: staging and validation only
+    try:
+        stage.execute("set timezone = 'UTC'")
+        stage.execute("set enable_progress_bar = false")
+        duck.configure_s3(stage, client)
+        stage.execute(duck._STAGE_DDL)
+        unreadable = duck.stage_objects(stage, ordered, progress=progress)
+        counts = {
+            url: (int(loaded), int(rejected))
+            for url, loaded, rejected in stage.execute(
+                """select source_url, sum(loaded), sum(rejected) from (
+                       select source_url, count(*) filter (where reason is null) as loaded,
+                              count(*) filter (where reason is not null) as rejected
+                       from load_stage group by source_url
+                       union all
+                       select source_url, 0, count(*) from load_stage_errors group by source_url)
+                   group by source_url"""
+            ).fetchall()
+        }
+        loaded_at = _utc_now()
+        report.loaded_at = loaded_at
+        for obj in ordered:
+            loaded, rejected = counts.get(obj.url, (0, 0))
+            result = ObjectResult(obj, loaded + rejected, loaded, rejected)
+            if obj.url in unreadable:
+                result.status, result.detail = "unreadable", unreadable[obj.url]
+            report.objects.append(result)
+            stage.execute(
+                "insert into load_objects values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                [
+                    bucket,
+                    obj.key,
+                    obj.etag,
+                    obj.size,
+                    obj.format,
+                    result.status,
+                    result.rows_read,
+                    result.rows_loaded,
+                    result.rows_rejected,
+                    report.load_id,
+                    manifest_of[obj.url],
+                    loaded_at,
+                    result.detail,
+                ],
+            )
+
+        key_start = len(f"s3://{bucket}/") + 1
+        copy_query(
+            stage,
+            """select event_id, event_time, event_type, product_id, category_id, category_code,
+                   brand, cast(price as decimal(10,2)), user_id, user_session,
+                   coalesce(source, nullif(regexp_extract(source_url, 'source=([^/]+)', 1), ''),
+                            'unknown'),
+                   source_url, $loaded_at
+               from load_stage where reason is null""",
+            pg,
+            "raw.events",
+            RAW_EVENT_COLUMNS,
+            {"loaded_at": loaded_at},
+        )
+        copy_query(
+            stage,
+            f"""select $load_id, substr(source_url, {key_start}), null, reason, {duck._DETAIL_SQL},
+                   {duck._RAW_SQL}, $at
+               from load_stage where reason is not null
+               union all
+               select $load_id, substr(source_url, {key_start}), line, reason, detail, raw, $at
+               from load_stage_errors
+               union all
+               select $load_id, object_key, null, 'unreadable_object', detail, null, $at
+               from load_objects where status = 'unreadable'""",
+            pg,
+            "raw.load_rejects",
+            _REJECT_COLUMNS,
+            {"load_id": report.load_id, "at": loaded_at},
+        )
+        copy_query(
+            stage,
+            f"select {', '.join(_AUDIT_COLUMNS)} from load_objects",
+            pg,
+            "raw.load_audit",
+            _AUDIT_COLUMNS,
+        )
+    finally:
+        stage.close()
+    for reason, n in pg.execute(
+        "select reason, count(*) from raw.load_rejects"
+        " where load_id = %s and reason <> 'unreadable_object' group by reason",
+        [report.load_id],
+    ).fetchall():
+        report.rejected_by_reason[reason] = int(n)
+    if before_commit is not None:
+        before_commit()
+
+
+def report_records(report: LoadReport, settings: PostgresSettings) -> list[dict[str, Any]]:
+    """The load's rejects as quarantine records (the DuckDB loader's format)."""
+    with settings.connect() as pg:
+        rows = pg.execute(
+            "select object_key, line, reason, detail, raw from raw.load_rejects"
+            " where load_id = %s order by object_key, line",
+            [report.load_id],
+        ).fetchall()
+    return [
+        {
+            "reason": r[2],
+            "detail": r[3],
+            "raw": r[4],
+            "object": r[0],
+            "line": r[1],
+            "stage": "load",
+            "load_id": report.load_id,
+        }
+        for r in rows
+    ]
+
+
+# -- local files ---------------------------------------------------------------------------------
+
+
+def load_files_postgres(
+    paths: Sequence[Path],
+    *,
+    settings: PostgresSettings | None = None,
+    quarantine_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    loaded_at: datetime | None = None,
+) -> FileLoadReport:
+    """``ecom.files.load_files`` into PostgreSQL: each file parsed by the event contract's
+    parser, its valid rows COPYed into raw.events and a raw.file_loads row, in one transaction;
+    rejected rows in a quarantine file with their reason. A file already loaded is skipped."""
+    import json
+    from datetime import UTC
+
+    from ecom.events import Event, ParseStats, Rejection, read_csv_events
+    from ecom.files import BATCH_ROWS, _batch
+    from ecom.warehouse import local_state_dir
+
+    settings = settings or PostgresSettings.from_env()
+    report = FileLoadReport()
+    quarantine_dir = quarantine_dir or local_state_dir() / "quarantine"
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    quarantine_path = quarantine_dir / f"files-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.jsonl"
+    pg = settings.connect()
+    duck = duckdb.connect()
+    duck.execute("set timezone = 'UTC'")
+    columns = ", ".join(RAW_EVENT_COLUMNS)
+    try:
+        ensure_raw_tables(pg)
+        with open(quarantine_path, "w", encoding="utf-8") as quarantine:
+            for path in paths:
+                key, size = Path(path).name, Path(path).stat().st_size
+                at_load = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+                stats = ParseStats()
+                with pg.transaction():
+                    # a second loader of the same file waits here, then sees it loaded
+                    pg.execute("select pg_advisory_xact_lock(hashtext(%s))", [key])
+                    seen = pg.execute(
+                        "select 1 from raw.file_loads where file = %s and bytes = %s", [key, size]
+                    ).fetchone()
+                    if seen:
+                        report.skipped_files.append(str(path))
+                        continue
+                    batch: list[Event] = []
+
+                    def flush(rows: list[Event], key: str = key, at: datetime = at_load) -> None:
+                        if rows:
+                            duck.register("events_batch", _batch(rows, key, at))
+                            copy_query(
+                                duck,
+                                f"select {columns} from events_batch",
+                                pg,
+                                "raw.events",
+                                RAW_EVENT_COLUMNS,
+                            )
+                            duck.unregister("events_batch")
+                            if progress:
+                                progress(len(rows))
+
+                    for outcome in read_csv_events(path, stats):
+                        if isinstance(outcome, Rejection):
+                            record = {
+                                "file": str(path),
+                                "line": outcome.line_no,
+                                "reason": outcome.reason,
+                                "detail": outcome.detail,
+                                "raw": outcome.raw,
+                            }
+                            quarantine.write(json.dumps(record) + "\n")
+                            continue
+                        batch.append(outcome)
+                        if len(batch) >= BATCH_ROWS:
+                            flush(batch)
+                            batch = []
+                    flush(batch)
+                    pg.execute(
+                        "insert into raw.file_loads values (%s, %s, %s, %s, %s, %s)",
+                        [key, size, stats.read, stats.accepted, stats.rejected, at_load],
+                    )
+                report.files += 1
+                report.read += stats.read
+                report.loaded += stats.accepted
+                report.rejected += stats.rejected
+                for reason, n in stats.rejected_by_reason.items():
+                    report.rejected_by_reason[reason] = report.rejected_by_reason.get(reason, 0) + n
+    finally:
+        duck.close()
+        pg.close()
+    if report.rejected:
+        report.quarantine = str(quarantine_path)
+    else:
+        quarantine_path.unlink(missing_ok=True)
+    return report
