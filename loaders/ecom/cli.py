@@ -296,6 +296,7 @@ def dbt(args: tuple[str, ...]) -> None:
 STAGE_MODULES = (
     "ecom.aws.cli",  # aws up / aws down
     "ecom.stream.cli",  # produce, sink
+    "ecom.realtime.cli",  # realtime (the stream processor)
     "ecom.load.cli",  # load
     "ecom.pg.cli",  # postgres up / down / status / env
     "ecom.backfill.cli",  # backfill (Spark)

@@ -94,6 +94,17 @@ def post(
         return exc.code, json.loads(exc.read())
 
 
+def get(url: str, *, api_key: str | None = API_KEY, timeout: float = 30.0) -> tuple[int, Any]:
+    """GET over real HTTP; (status, parsed JSON body) for 2xx and 4xx/5xx alike."""
+    headers = {"x-api-key": api_key} if api_key is not None else {}
+    request = urllib.request.Request(url, headers=headers, method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
 def run_sink(stack: AwsStack) -> None:
     """Move everything in the stream to the landing zone (the real sink, batch mode)."""
     Sink(

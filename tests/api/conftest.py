@@ -30,7 +30,9 @@ def app(aws_stack: AwsStack) -> IngestApp:
             bucket=aws_stack.bucket,
             api_keys=frozenset({API_KEY}),
             retry=FAST_RETRY,
+            metrics_table=aws_stack.outputs["MetricsTableName"],
         ),
+        session.client("dynamodb", config=config),
     )
 
 

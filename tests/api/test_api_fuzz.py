@@ -184,3 +184,73 @@ def test_fuzzed_bodies_get_reasons_never_5xx_and_accepted_events_land(
     assert len(accepted) >= 5
     run_sink(aws_stack)
     assert {r["event_id"] for r in landing_rows(aws_stack)} == accepted
+
+
+METRIC_ROUTES = {
+    "totals": ("from", "to", "grain"),
+    "breakdown": ("dimension", "day"),
+    "top": ("kind", "day", "n"),
+    "active": ("as_of",),
+}
+query_values = st.one_of(
+    st.text(max_size=40),
+    real_times,
+    st.datetimes(min_value=datetime(1, 1, 1)).map(lambda t: t.isoformat()),
+    st.dates().map(str),
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from(["minute", "hour", "day", "week", "category", "brand", "products", "brands",
+                     "categories", "", "2019-10-01", "2019-10-01T00:00:00Z", "2019-10-02T00:00:00Z"]),
+)  # fmt: skip
+
+
+@st.composite
+def metric_queries(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
+    route = draw(st.sampled_from([*METRIC_ROUTES, "nothing", ""]))
+    names = [*METRIC_ROUTES.get(route, ()), "junk"]
+    params = draw(st.dictionaries(st.sampled_from(names), query_values, max_size=4))
+    return route, params
+
+
+def test_fuzzed_metrics_queries_get_the_agreed_shape_or_a_reason_never_5xx(
+    api_url: str, aws_stack: AwsStack
+) -> None:
+    from urllib.parse import urlencode
+
+    from api_helpers import get
+
+    statuses: dict[int, int] = {}
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(metric_queries())
+    @example(("totals", {"from": "2019-10-01", "to": "2019-10-02", "grain": "hour"}))
+    @example(("breakdown", {"dimension": "brand", "day": "2019-10-01"}))
+    @example(("top", {"kind": "products", "day": "2019-10-01", "n": "5"}))
+    @example(("active", {}))
+    def check(route_and_params: tuple[str, dict[str, str]]) -> None:
+        route, params = route_and_params
+        status, answer = get(f"{api_url}/metrics/{route}?{urlencode(params)}")
+        statuses[status] = statuses.get(status, 0) + 1
+        assert status < 500, answer
+        if status == 200:
+            expected = {
+                "totals": {"grain", "from", "to", "buckets", "total"},
+                "breakdown": {"dimension", "day", "rows"},
+                "top": {"kind", "day", "rows"},
+            }.get(route)
+            if expected is not None:
+                assert set(answer) == expected
+            else:
+                assert answer["users_30m"] >= answer["users_5m"] >= answer["users_1m"] >= 0
+        else:
+            assert status in (400, 404), answer
+            assert answer["error"] and answer["reason"], answer
+
+    check()
+    print(f"metrics answers by status: {dict(sorted(statuses.items()))}")
+    assert {200, 400, 404} <= set(statuses), statuses

@@ -80,8 +80,12 @@ def test_run_under_stream_faults_reconciles_exactly(
     assert counts["distinct_landed"] == truth["distinct_events"]  # ... and nothing is missing
     assert counts["staging_events"] == truth["distinct_events"]
     assert list(report["stage_seconds"]) == [
-        "generate", "aws", "fresh", "produce", "sink", "load", "dbt build", "reconcile"
+        "generate", "aws", "fresh", "produce", "sink", "load", "dbt build", "realtime",
+        "reconcile",
     ]  # fmt: skip
+    # the stream processor read the same stream, copies included, and counted each event once
+    assert counts["realtime_applied"] == truth["distinct_events"]
+    assert counts["realtime_duplicates"] > 0 and counts["realtime_differences"] == 0
 
     # and the warehouse, read directly, holds exactly the input's events once each in staging
     expected = {

@@ -1,5 +1,7 @@
 """The ingestion Lambda: API Gateway (REST, proxy integration) events in, proxy responses out.
 
+``GET /metrics/...`` answers the live KPIs of the stream processor (:mod:`ecom.api.metrics`).
+
 ``POST /events`` takes one event, a JSON array of events or NDJSON (see
 :mod:`ecom.api.payload`), validates every event with the contract's validator and
 puts the valid ones into the Kinesis stream through the stream producer
@@ -72,6 +74,8 @@ class ApiConfig:
     max_events: int = payload.MAX_EVENTS
     pack_bytes: int = DEFAULT_PACK_BYTES
     retry: RetryPolicy = field(default_factory=lambda: API_RETRY)
+    #: The stream processor's table, for GET /metrics/... ("" : those routes answer 503).
+    metrics_table: str = ""
 
 
 def _response(
@@ -99,10 +103,11 @@ def _error(
 class IngestApp:
     """The handler's logic, bound to clients and a configuration (thread-safe)."""
 
-    def __init__(self, kinesis: Any, s3: Any, config: ApiConfig) -> None:
+    def __init__(self, kinesis: Any, s3: Any, config: ApiConfig, dynamodb: Any = None) -> None:
         self.kinesis = kinesis
         self.s3 = s3
         self.config = config
+        self.dynamodb = dynamodb
         self._producers: queue.SimpleQueue[Producer] = queue.SimpleQueue()
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -151,6 +156,8 @@ class IngestApp:
             return _response(200, openapi_document())
         if path == "/health":
             return _response(200, {"status": "ok", "stream": self.config.stream})
+        if path == "/metrics" or path.startswith("/metrics/"):
+            return self._get_metrics(event, path, method, request_id)
         if path != "/events":
             return _error(
                 404, "not_found", f"no resource at {path[:200]!r}; POST /events", request_id
@@ -164,6 +171,41 @@ class IngestApp:
         if denied is not None:
             return denied
         return self._post_events(event, headers, request_id)
+
+    def _get_metrics(
+        self, event: dict[str, Any], path: str, method: str, request_id: str
+    ) -> dict[str, Any]:
+        from ecom.api import metrics
+        from ecom.realtime.query import MetricsReader, QueryError
+
+        def error(
+            status: int, code: str, reason: str, headers: dict[str, str] | None = None
+        ) -> dict[str, Any]:
+            body = {"request_id": request_id, "error": code, "reason": reason, "detail": reason}
+            return _response(status, body, headers)
+
+        if method != "GET":
+            return error(
+                405, "method_not_allowed", f"use GET {path[:100]}", headers={"Allow": "GET"}
+            )
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        denied = self._check_key(headers.get("x-api-key"), request_id)
+        if denied is not None:
+            body = json.loads(denied["body"])
+            return error(denied["statusCode"], body["error"], body["detail"])
+        if path not in metrics.ROUTES:
+            routes = ", ".join(metrics.ROUTES)
+            return error(404, "not_found", f"no metrics at {path[:200]!r}; GET one of {routes}")
+        if self.dynamodb is None or not self.config.metrics_table:
+            return error(503, "metrics_unavailable", "no metrics table is configured")
+        params = {str(k): str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
+        try:
+            body = metrics.answer(
+                MetricsReader(self.dynamodb, self.config.metrics_table), path, params
+            )
+        except QueryError as exc:
+            return error(400, exc.reason, exc.detail)
+        return _response(200, body, {"Cache-Control": "no-store"})
 
     def _check_key(self, key: str | None, request_id: str) -> dict[str, Any] | None:
         keys = self.config.api_keys
@@ -342,9 +384,11 @@ def app_from_environment() -> IngestApp:
     # the producer retries PutRecords itself (API_RETRY): no second layer of retries under it
     put_config = config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
     stream, bucket = os.environ.get("ECOM_STREAM"), os.environ.get("ECOM_BUCKET")
+    metrics_table = os.environ.get("ECOM_METRICS_TABLE", "")
     if stream and bucket:
         kinesis = boto3.client("kinesis", config=put_config)
         s3 = boto3.client("s3", config=config)
+        dynamodb = boto3.client("dynamodb", config=config)
     else:
         from ecom.aws import session
 
@@ -353,9 +397,12 @@ def app_from_environment() -> IngestApp:
         stream, bucket = res.stream, res.bucket
         kinesis = session.client("kinesis", config=put_config, target_=t)
         s3 = session.client("s3", config=config, target_=t)
-    return IngestApp(
-        kinesis, s3, ApiConfig(stream=stream, bucket=bucket, api_keys=api_keys_from_env())
+        dynamodb = session.client("dynamodb", config=config, target_=t)
+        metrics_table = metrics_table or res.metrics_table
+    api_config = ApiConfig(
+        stream=stream, bucket=bucket, api_keys=api_keys_from_env(), metrics_table=metrics_table
     )
+    return IngestApp(kinesis, s3, api_config, dynamodb)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 from ecom import __version__, contract
+from ecom.api import metrics_openapi
 from ecom.api.payload import MAX_BODY_BYTES, MAX_EVENTS, REQUIRED, JsonReason
 from ecom.contract import Reason
 
@@ -122,7 +123,9 @@ _DOCUMENT: dict[str, Any] = {
         "description": (
             "Posts REES46 clickstream events into the Kinesis stream. Every event is validated "
             "with the same contract as the CSV path and gets the same event_id; rejected events "
-            "are answered with a reason and kept in quarantine/api/ of the landing bucket."
+            "are answered with a reason and kept in quarantine/api/ of the landing bucket. "
+            "GET /metrics/... answers the live KPIs the stream processor keeps in DynamoDB "
+            "(each distinct event counted once; money as decimal strings)."
         ),
     },
     "servers": [{"url": "http://127.0.0.1:8080", "description": "ecom api serve"}],
@@ -203,6 +206,10 @@ _DOCUMENT: dict[str, Any] = {
         },
     },
 }
+
+
+_DOCUMENT["paths"].update(metrics_openapi.PATHS)
+_DOCUMENT["components"]["schemas"].update(metrics_openapi.SCHEMAS)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -48,7 +48,7 @@ PRODUCT_METRICS: tuple[str, ...] = ("purchases", "units", "rev")
 NONE_KEY = "(none)"
 SEP = "|"
 BRAND_SLOTS = 2
-PRODUCT_SLOTS = 8
+PRODUCT_SLOTS = 4
 #: Hour items per hour (events hashed by event_id): one holds ~10,000 events.
 HOUR_SHARDS = 1
 #: Hex digits of the event_id kept in an hour's ``ev`` entries (64 bits).

@@ -54,6 +54,14 @@ class PollerReport:
     deadletter_keys: list[str] = field(default_factory=list)
 
 
+def merge_reports(into: PollerReport, other: PollerReport) -> None:
+    """Add ``other``'s counts to ``into`` (a poller restarted from its checkpoints)."""
+    for name in ("invocations", "records", "retries", "discarded", "checkpoints"):
+        setattr(into, name, getattr(into, name) + getattr(other, name))
+    into.shards_finished.extend(other.shards_finished)
+    into.deadletter_keys.extend(other.deadletter_keys)
+
+
 @dataclass
 class _Shard:
     shard_id: str

@@ -381,3 +381,21 @@ class MetricsStore:
                     continue
                 raise
         raise WriteFailed(f"DynamoDB refused {method} {self.attempts} times (throttled)")
+
+
+def clear_table(dynamodb: Any, table: str) -> int:
+    """Delete every item of the metrics table (``ecom run --fresh``); returns how many."""
+    deleted = 0
+    kwargs: dict[str, Any] = {"TableName": table, "ProjectionExpression": "pk, sk"}
+    while True:
+        page = dynamodb.scan(**kwargs)
+        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in page.get("Items", [])]
+        for start in range(0, len(keys), 25):
+            requests = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]
+            while requests:
+                resp = dynamodb.batch_write_item(RequestItems={table: requests})
+                requests = resp.get("UnprocessedItems", {}).get(table, [])
+        deleted += len(keys)
+        if not page.get("LastEvaluatedKey"):
+            return deleted
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

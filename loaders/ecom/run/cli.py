@@ -77,8 +77,10 @@ def run_cmd(
     \b
     generate (or --input)  ->  AWS emulator (started, or reused)  ->  produce to Kinesis
       ->  sink to the S3 landing zone  ->  load into DuckDB  ->  dbt build  ->  dbt docs generate
+      (beside them: the stream processor, `ecom realtime`, into live KPIs in DynamoDB)
       ->  reconciliation: rows read, rejected (by reason), sent, landed, loaded, distinct
-          events in staging, the marts' totals (and the generator's ground truth, if any)
+          events in staging, the marts' totals (and the generator's ground truth, if any),
+          the live KPIs per day, category and brand against stg_events
 
     Exits 0 when every count reconciles, 3 naming the first stage where counts diverged,
     1 naming a stage that failed. Nothing needs credentials: AWS is a local moto server
@@ -259,6 +261,14 @@ def _print_summary(out: Any, rec: Any) -> None:
         f"{pct(f['cart_to_purchase_rate'])} · session conversion {pct(f['session_conversion_rate'])} · "
         f"cart abandonment {pct(f['cart_abandonment_rate'])}"
     )
+    c = rec.counts
+    if "realtime_applied" in c:
+        out.print(
+            f"[bold]live KPIs[/bold] (DynamoDB, `ecom realtime`): events {c['realtime_applied']:,} "
+            f"applied once ({c['realtime_duplicates']:,} copies skipped) · revenue "
+            f"{c['realtime_revenue']} · {c['realtime_days']:,} days · "
+            f"{c['realtime_dynamodb_writes']:,} DynamoDB writes in {c['realtime_batches']:,} batches"
+        )
     segments = " · ".join(f"{k} {v:,}" for k, v in t["rfm_segments"].items())
     out.print(f"RFM segments: {segments or 'none (no buyers)'}")
 

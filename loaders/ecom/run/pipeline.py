@@ -126,6 +126,9 @@ class RunState:
     load: Any = None  # ecom.load.core.LoadReport
     db_path: Path | None = None
     dbt_logs: dict[str, str] = field(default_factory=dict)
+    realtime: Any = None  # ecom.realtime.cli.RealtimeRun: the stream processor of this run
+    metrics_table: str = ""
+    fresh_metrics_deleted: int = 0
 
 
 class _RecordingProducer(Producer):
@@ -202,6 +205,7 @@ def run_pipeline(
             notify("fresh", 0, None, "emptying the landing zone and the warehouse")
             state.fresh_deleted = _empty_landing(client("s3"), res.bucket)
             _remove_warehouse(state.db_path)
+            state.fresh_metrics_deleted = _reset_realtime(res, client)
             notify("fresh", 1, 1, f"{state.fresh_deleted:,} objects deleted")
 
     with _stage(state, "produce"):
@@ -209,6 +213,10 @@ def run_pipeline(
 
     with _stage(state, "sink"):
         _sink(state.sink, res, client, config.sink_restarts, notify, "sink")
+
+    # The stream processor reads the same records as the sink (from its own position) while
+    # the loader and dbt run; the run waits for it before reconciling.
+    realtime = _start_realtime(state, res, client, config.sink_restarts, notify)
 
     with _stage(state, "load"):
         state.load = _load(state, res, client, notify)
@@ -219,6 +227,9 @@ def run_pipeline(
     if config.docs:
         with _stage(state, "dbt docs"):
             _dbt(state, ["docs", "generate"], "dbt docs", notify)
+
+    with _stage(state, "realtime"):
+        _wait_realtime(realtime, notify)
     return state
 
 
@@ -285,12 +296,99 @@ def _aws(state: RunState, client: Callable[[str, Any], Any] | Any, notify: Progr
         notify("aws", 0, None, "deploying infra/template.yaml")
         emulator.deploy_stack()
         res = session.resources(target)
-    state.aws, state.bucket = target.describe(), res.bucket
+    if not res.metrics_table and target.kind != "aws":
+        notify("aws", 0, None, "adding the metrics table (infra/template.yaml)")
+        emulator.deploy_stack()
+        res = session.resources(target)
+    state.aws, state.bucket, state.metrics_table = target.describe(), res.bucket, res.metrics_table
     # Records an earlier run put but never sank are landed now, so that this run's
     # objects hold this run's records only (they are loaded with this run's objects).
     _sink(state.drained, res, client, state.config.sink_restarts, notify, "aws")
     notify("aws", 1, 1, target.describe())
     return res
+
+
+@dataclass
+class _RealtimeThread:
+    thread: Any
+    errors: list[BaseException]
+
+
+def _start_realtime(
+    state: RunState, res: Any, client: Any, restarts: int, notify: ProgressFn
+) -> _RealtimeThread:
+    """Run the stream processor until caught up in a thread; a poller that dies (AWS
+    unreachable) is restarted from its checkpoints, ``restarts`` times, like the sink."""
+    import threading
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ecom.realtime.cli import make_realtime
+    from ecom.realtime.poller import merge_reports
+
+    if not res.metrics_table:
+        raise StageFailed(
+            "realtime", "the stack has no metrics table (redeploy infra/template.yaml)"
+        )
+
+    def report(p: Any) -> None:
+        r = state.realtime.processor.report
+        notify("realtime", 0, None, f"{r.applied:,} events applied ({p.invocations:,} batches)")
+
+    state.realtime = make_realtime(client, res, progress=report)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        run = state.realtime
+        poller, failures = run.poller, 0
+        try:
+            while True:
+                try:
+                    poller.run(until_caught_up=True)
+                    break
+                except (BotoCoreError, ClientError):
+                    failures += 1
+                    if failures > restarts:
+                        raise
+                    notify("realtime", 0, None, "the processor died; restarting at its checkpoints")
+                finally:
+                    if poller is not run.poller:
+                        merge_reports(run.poller.report, poller.report)
+                poller = make_realtime(client, res, progress=report).poller
+                poller.handler = run.processor
+        except BaseException as exc:  # reported by _wait_realtime
+            errors.append(exc)
+
+    thread = threading.Thread(target=work, name="ecom-realtime", daemon=True)
+    thread.start()
+    return _RealtimeThread(thread, errors)
+
+
+def _wait_realtime(realtime: _RealtimeThread, notify: ProgressFn) -> None:
+    realtime.thread.join()
+    if realtime.errors:
+        exc = realtime.errors[0]
+        raise StageFailed("realtime", f"{type(exc).__name__}: {exc}") from exc
+    notify("realtime", 1, 1, "caught up")
+
+
+def _reset_realtime(res: Any, client: Any) -> int:
+    """--fresh: the processor's position to the end of every shard, the metrics table emptied."""
+    from ecom.realtime.poller import Poller
+    from ecom.realtime.store import clear_table
+
+    if not res.metrics_table:
+        return 0
+    Poller(
+        client("kinesis"),
+        client("s3"),
+        client("dynamodb"),
+        stream=res.stream,
+        bucket=res.bucket,
+        checkpoint_table=res.checkpoint_table,
+        handler=lambda _event, _context: {"batchItemFailures": []},
+    ).run(until_caught_up=True)
+    return clear_table(client("dynamodb"), res.metrics_table)
 
 
 def _empty_landing(s3: Any, bucket: str) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 from ecom.run.pipeline import RunState
 
 #: Stages in pipeline order (the order divergences are looked for in).
-STAGES = ("source", "produce", "sink", "load", "staging", "marts")
+STAGES = ("source", "produce", "sink", "load", "staging", "marts", "realtime")
 
 
 @dataclass
@@ -173,6 +173,13 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
     try:
         con.register("sent_ids", _arrow_ids(distinct_sent))
         _warehouse_checks(con, rec, state, keys, landed_ids.size, distinct_sent.size)
+        if state.realtime is not None:
+            from ecom.aws import session
+            from ecom.realtime.query import MetricsReader
+            from ecom.run.realtime_check import check_realtime
+
+            reader = MetricsReader(session.client("dynamodb"), state.metrics_table)
+            check_realtime(rec, state.realtime, reader, con)
     finally:
         con.close()
 
