@@ -17,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_EVENTS ?= 100000
 DEMO_MONTHS ?= 5
 
-.PHONY: help setup demo test lint bench clean browser-setup postgres-setup
+.PHONY: help setup demo test lint bench clean browser-setup screenshots postgres-setup
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ setup: $(VENV)/.synced ## install the locked environment into .venv
 demo: setup ## run the whole pipeline locally (no credentials) and reconcile it
 	$(BIN)/ecom run --fresh --events $(DEMO_EVENTS) --months $(DEMO_MONTHS)
 	$(BIN)/ecom dashboard
+	@echo
+	@echo "Static report: $${ECOM_HOME:-$(CURDIR)/.ecom}/dashboard.html (open it in a browser; it needs no network)"
+	@echo "Interactive app: .venv/bin/ecom dashboard serve   then open http://127.0.0.1:8501/"
+	@echo "  (live page: start 'ecom api serve', then add --api-url http://127.0.0.1:PORT)"
 
 lint: setup ## ruff, mypy and sqlfluff
 	$(BIN)/ruff check loaders tests benchmarks orchestration
@@ -68,6 +72,10 @@ postgres-setup: ## install Debian's PostgreSQL server programs for the postgres 
 			/etc/postgresql-common/createcluster.conf \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
+
+# The pictures of docs/dashboard.md, taken by the dashboard's browser tests.
+screenshots: setup browser-setup ## dashboard screenshots into docs/img (runs the browser tests)
+	ECOM_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest -q tests/present/test_present_app.py tests/present/test_present_dashboard.py
 
 bench: setup ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks

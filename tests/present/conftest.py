@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from present_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Warehouse
+from present_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, App, Warehouse
 
 from ecom.files import load_files
 from ecom.generate import GenerateConfig, generate
@@ -74,3 +74,11 @@ def screenshots(artifacts: Path) -> Path:
     out = Path(chosen) if chosen else artifacts
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def dashboard_app(marts_warehouse: Warehouse) -> Iterator[App]:
+    """`ecom dashboard serve` over the test warehouse, shared by the app tests."""
+    app = App(marts_warehouse.db_path)
+    yield app
+    app.stop()

@@ -59,3 +59,77 @@ def has_mart(db_path: Path, mart: str) -> bool:
         )
     finally:
         con.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class App:
+    """`ecom dashboard serve` running in a child process on a free port of 127.0.0.1."""
+
+    def __init__(
+        self, db_path: Path, api_url: str | None = None, env: dict[str, str] | None = None
+    ):
+        import os
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        ecom = Path(sys.executable).with_name("ecom")
+        args = [str(ecom), "dashboard", "serve", "--port", str(self.port), "--duckdb", str(db_path)]
+        if api_url:
+            args += ["--api-url", api_url]
+        self.log = db_path.parent / f"dashboard-app-{self.port}.log"
+        self._log = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the app did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:")
+
+
+def open_page(
+    browser: Any, url: str, *, offline: bool = False
+) -> tuple[Any, Any, list[str], list[str]]:
+    """A new page at ``url``: (context, page, console errors, requested URLs); non-local requests abort."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, offline=offline)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    fetched = guard_requests(page, allow=LOCAL)
+    page.on("websocket", lambda ws: fetched.append(ws.url))  # routes do not see websockets
+    page.goto(url)
+    return context, page, errors, fetched

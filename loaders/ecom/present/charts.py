@@ -7,7 +7,7 @@ Charts render as SVG (``usermeta.embedOptions``), so their marks are in the page
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
@@ -136,7 +136,7 @@ def _hbars(
             tooltip=[f"{key}:N", *tips],
         ),
         title,
-        height=max(120, 24 * len(frame)),
+        height=90 + 24 * len(frame),  # the app fits title and axes into the height too
     )
 
 
@@ -183,12 +183,18 @@ def funnel_by(frame: pd.DataFrame, by: str) -> Spec:
     )
 
 
+#: the click selection of the product categories chart (the app drills down on it)
+PICK_CATEGORY = "pick_category"
+
+
 def product_categories(categories: pd.DataFrame) -> Spec:
-    return _hbars(
+    """Categories by revenue; clicking a bar selects its category (the app drills into it)."""
+    pick = alt.selection_point(name=PICK_CATEGORY, fields=["category_key"], on="click")
+    chart = _hbars(
         categories.head(20),
         "category",
         "revenue",
-        "Categories by revenue (product mart)",
+        "Categories by revenue (product mart): click one for its products",
         PRIMARY,
         "~s",
         [
@@ -199,6 +205,11 @@ def product_categories(categories: pd.DataFrame) -> Spec:
             alt.Tooltip("revenue:Q", format=MONEY),
         ],
     )
+    return (
+        cast(alt.Chart, chart)
+        .add_params(pick)
+        .encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)))
+    )
 
 
 def category_products(products: pd.DataFrame) -> Spec:
@@ -206,8 +217,8 @@ def category_products(products: pd.DataFrame) -> Spec:
     return _hbars(
         top,
         "product",
-        "views",
-        f"Products of the category by views (top {len(top)})",
+        "revenue",
+        f"Products of the category by revenue (top {len(top)})",
         SECOND,
         "~s",
         [
@@ -222,29 +233,27 @@ def category_products(products: pd.DataFrame) -> Spec:
 
 
 def rfm_segments(segments: pd.DataFrame) -> Spec:
-    """Customers and revenue per RFM segment, side by side, best segments first."""
+    """Customers per RFM segment (bars) and their revenue (labels), best segments first."""
     order = [s for s in RFM_SEGMENT_ORDER if s in set(segments["segment"])] + sorted(
         set(segments["segment"]) - set(RFM_SEGMENT_ORDER)
     )
     base = alt.Chart(segments).encode(
         y=alt.Y("segment:N", sort=order, title=None),
+        x=alt.X("customers:Q", title="customers"),
         tooltip=[
             "segment:N",
             alt.Tooltip("customers:Q", format=","),
             alt.Tooltip("revenue:Q", format=MONEY),
         ],
     )
-    customers = base.mark_bar(color=PRIMARY).encode(x=alt.X("customers:Q")).properties(width=190)
-    revenue = (
-        base.mark_bar(color=SECOND)
-        .encode(
-            x=alt.X("revenue:Q", axis=alt.Axis(format="~s")),
-            y=alt.Y("segment:N", sort=order, axis=None),
-        )
-        .properties(width=190)
+    bars = base.mark_bar(color=PRIMARY)
+    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#374151").encode(
+        text=alt.Text("revenue:Q", format=",.0f")
     )
-    return alt.hconcat(customers, revenue).properties(
-        title="RFM segments: customers and revenue", usermeta=EMBED
+    return _top(
+        alt.layer(bars, labels),
+        "RFM segments: customers (bars) and their revenue (labels)",
+        height=max(120, 26 * len(order)),
     )
 
 
@@ -262,7 +271,7 @@ def rfm_rules(rules: pd.DataFrame) -> Spec:
         color=alt.Color("segment:N", legend=None, scale=alt.Scale(scheme="tableau20")),
         tooltip=["segment:N", "recency_score:O", "frequency_score:O"],
     )
-    labels = base.mark_text(fontSize=10).encode(text="segment:N")
+    labels = base.mark_text(fontSize=10, limit=110).encode(text="segment:N")
     return _top(
         alt.layer(cells, labels), "RFM segment rules: recency x frequency score", height=240
     )
@@ -270,25 +279,30 @@ def rfm_rules(rules: pd.DataFrame) -> Spec:
 
 def cohort_retention(cohorts: pd.DataFrame) -> Spec:
     """Share of each acquisition month's users active N months later (the mart's retention_rate)."""
+    cohorts = cohorts.assign(
+        cohort=pd.to_datetime(cohorts["cohort_month"]).dt.strftime("%Y-%m")
+        + " · "
+        + cohorts["cohort_users"].map("{:,}".format)
+    )
     base = alt.Chart(cohorts).encode(
         x=alt.X(
             "months_since_acquisition:O",
             title="months since acquisition",
             axis=alt.Axis(labelAngle=0),
         ),
-        y=alt.Y("yearmonth(cohort_month):O", title="cohort (month of first session)"),
+        y=alt.Y("cohort:O", title="cohort · users"),
     )
     tip = [
-        alt.Tooltip("yearmonth(cohort_month):O", title="cohort"),
+        "cohort:O",
         "months_since_acquisition:O",
         alt.Tooltip("cohort_users:Q", format=","),
         alt.Tooltip("active_users:Q", format=","),
         alt.Tooltip("retention_rate:Q", format=PCT),
     ]
+    # no colour legend: every cell is labelled with its rate, and a tall gradient
+    # legend would squeeze the rows of a short chart
     cells = base.mark_rect().encode(
-        color=alt.Color(
-            "retention_rate:Q", scale=alt.Scale(scheme="blues"), legend=alt.Legend(format="%")
-        ),
+        color=alt.Color("retention_rate:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=tip,
     )
     labels = base.mark_text(fontSize=10).encode(
@@ -298,8 +312,8 @@ def cohort_retention(cohorts: pd.DataFrame) -> Spec:
     )
     return _top(
         alt.layer(cells, labels),
-        "Cohort retention",
-        height=max(120, 30 * cohorts["cohort_month"].nunique()),
+        "Cohort retention: the share of each cohort active N months later",
+        height=max(160, 90 + 28 * cohorts["cohort"].nunique()),
     )
 
 

@@ -100,6 +100,35 @@ def dashboard(ctx: click.Context, out: Path | None, db_path: Path | None) -> Non
     click.echo(f"dashboard: {result.path.resolve()}")
 
 
+@dashboard.command("serve")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8501,
+    show_default=True,
+    help="Port on 127.0.0.1 to serve the app on.",
+)
+@_DUCKDB_OPTION
+@click.option(
+    "--api-url",
+    default=None,
+    envvar="ECOM_DASHBOARD_API_URL",
+    help="Base URL of `ecom api serve` for the live page (its key from $ECOM_API_KEY).",
+)
+def dashboard_serve(port: int, db_path: Path | None, api_url: str | None) -> None:
+    """Serve the dashboard as an app on http://127.0.0.1:PORT/ until Ctrl-C.
+
+    Pages: overview, funnel, products (drill down from a category to its products),
+    customers, sessions and live (today's figures from the metrics API). Filters for the
+    date range, category, brand and RFM segment apply to every page and stay in the URL.
+    The warehouse is read read-only; Streamlit runs headless, local and sends nothing.
+    """
+    from ecom.present import serve
+
+    click.echo(f"dashboard app: {serve.url(port)}  (Ctrl-C to stop)")
+    serve.run(port, db_path=db_path, api_url=api_url)
+
+
 @click.command("export")
 @click.argument("marts", nargs=-1)
 @click.option(

@@ -32,6 +32,10 @@ from ecom.present.marts import MARTS_SCHEMA as M
 from ecom.present.marts import MissingMartError, mart_columns
 
 TOP_N = 10
+#: a category as the filter names it: its code, else its id (a code may cover several ids)
+CATEGORY_KEY = "coalesce({p}category_code, cast({id} as varchar))"
+#: a category as a chart labels it
+CATEGORY_LABEL = "coalesce({p}category_code, '(no code) …' || right(cast({id} as varchar), 6))"
 NO_BRAND = "(none)"
 PRODUCT_MART = "fct_product_daily"
 
@@ -309,7 +313,7 @@ def buyers(con: Any, f: Filters) -> int | None:
 
 
 def top_categories(con: Any, f: Filters, n: int = TOP_N) -> pd.DataFrame:
-    """category_id, category (code or a short id), revenue, orders (None from the product mart)."""
+    """category_key (the filter's value), category (a label), revenue, orders (None from the product mart)."""
     if f.segment:
         raise Unavailable("no mart holds sales by category and RFM segment")
     if f.brand:
@@ -325,16 +329,15 @@ def top_categories(con: Any, f: Filters, n: int = TOP_N) -> pd.DataFrame:
                 select category_id, max(category_code) as category_code
                 from {M}.dim_products group by category_id
             )
-            select s.category_id,
-                   coalesce(codes.category_code, '(no code) …' || right(cast(s.category_id as varchar), 6))
-                       as category,
+            select {CATEGORY_KEY.format(p="codes.", id="s.category_id")} as category_key,
+                   {CATEGORY_LABEL.format(p="codes.", id="s.category_id")} as category,
                    sum(s.revenue) as revenue, sum(s.orders) as orders
             from {M}.fct_sales_daily_by_category as s
             left join codes on s.category_id = codes.category_id
             where {d.sql} {narrow}
             group by all
             having sum(s.revenue) > 0
-            order by revenue desc, s.category_id
+            order by revenue desc, category_key
             limit {int(n)}
             """,
             d.params,
@@ -382,12 +385,12 @@ def _product_mart_top(con: Any, f: Filters, by: str, n: int) -> pd.DataFrame:
     need(con, PRODUCT_MART)
     w = _product_where(con, f)
     key = (
-        "category_id, coalesce(max(category_code), '(no code) …' || right(cast(category_id as varchar), 6)) "
-        "as category"
+        f"{CATEGORY_KEY.format(p='', id='category_id')} as category_key, "
+        f"any_value({CATEGORY_LABEL.format(p='', id='category_id')}) as category"
         if by == "category"
         else "brand"
     )
-    group = "category_id" if by == "category" else "brand"
+    group = "category_key" if by == "category" else "brand"
     extra = "and brand is not null" if by == "brand" else ""
     return _frame(
         con,
@@ -410,15 +413,14 @@ def product_categories(con: Any, f: Filters) -> pd.DataFrame:
         con,
         Query(
             f"""
-            select category_id,
-                   coalesce(max(category_code), '(no code) …' || right(cast(category_id as varchar), 6))
-                       as category,
+            select {CATEGORY_KEY.format(p="", id="category_id")} as category_key,
+                   any_value({CATEGORY_LABEL.format(p="", id="category_id")}) as category,
                    count(distinct product_id) as products,
                    sum(views) as views, sum(carts) as carts, sum(purchases) as purchases,
                    sum(units) as units, sum(revenue) as revenue,
                    {_ratio("purchases", "views")} as view_to_purchase_rate
             from {M}.{PRODUCT_MART} where {w.sql}
-            group by category_id order by revenue desc nulls last, views desc, category_id
+            group by category_key order by revenue desc nulls last, views desc, category_key
             """,
             w.params,
         ),
@@ -465,13 +467,13 @@ def funnel_by(con: Any, f: Filters, by: str, n: int = TOP_N) -> pd.DataFrame:
         need(con, "fct_funnel_daily_by_category", "dim_products")
         if f.category:
             where.append(f"f.category_id in {_in(category_ids(con, f.category))}")
-        key = "coalesce(max(c.category_code), '(no code) …' || right(cast(f.category_id as varchar), 6))"
+        key = f"any_value({CATEGORY_LABEL.format(p='c.', id='f.category_id')})"
         source = (
             f"{M}.fct_funnel_daily_by_category as f left join (select category_id, "
             f"max(category_code) as category_code from {M}.dim_products group by category_id) as c "
             "on f.category_id = c.category_id"
         )
-        group = "f.category_id"
+        group = CATEGORY_KEY.format(p="c.", id="f.category_id")
     else:
         need(con, "fct_funnel_daily_by_brand")
         where.append(f"f.brand <> '{NO_BRAND}'")
