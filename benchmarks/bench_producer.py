@@ -130,7 +130,8 @@ def _producer_rows(path: Path) -> int:
 
 
 def _producer(path: Path, pack_bytes: int) -> int:
-    from ecom.stream.producer import Producer, produce_files
+    from ecom.stream.produce import produce_files
+    from ecom.stream.producer import Producer
 
     producer = Producer(NullKinesis(), "bench", pack_bytes=pack_bytes)
     report = produce_files([path], producer, s3=NullS3(), bucket="unused")
@@ -144,7 +145,8 @@ from ecom.aws import session
 t = session.target(); res = session.resources(t)
 start = time.perf_counter()
 if {stage!r} == "produce":
-    from ecom.stream.producer import Producer, produce_files
+    from ecom.stream.produce import produce_files
+    from ecom.stream.producer import Producer
     s3 = session.client("s3", target_=t)
     p = Producer(session.client("kinesis", target_=t), res.stream, s3=s3, bucket=res.bucket)
     r = produce_files([Path({path!r})], p, s3=s3, bucket=res.bucket)

@@ -341,3 +341,19 @@ def test_the_lambda_app_has_one_layer_of_put_retries_and_its_bound_holds(
     # botocore makes one attempt per PutRecords call: the producer's retries are the only ones
     assert app.kinesis.meta.config.retries["total_max_attempts"] == 1
     assert API_RETRY.max_total_delay() == pytest.approx(0.05 + 0.1 + 0.2 + 0.4 + 0.8)
+
+
+def test_the_ingestion_lambda_imports_no_dataframe_library() -> None:
+    """The Lambda's cold start: importing the handler must not pull NumPy, Arrow, pandas or
+    DuckDB (the producer's block path needs them, the HTTP path does not)."""
+    import subprocess
+    import sys
+
+    heavy = ("numpy", "pyarrow", "pandas", "duckdb", "click")
+    code = (
+        f"import sys, ecom.api.handler; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""

@@ -15,7 +15,8 @@ from ecom.events import Event, read_csv_events
 from ecom.realtime.handler import Processor
 from ecom.realtime.poller import Poller, PollerConfig
 from ecom.realtime.query import MetricsReader
-from ecom.stream.producer import Producer, RetryPolicy, produce_files
+from ecom.stream.produce import produce_files
+from ecom.stream.producer import Producer, RetryPolicy
 
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005)
 METRICS = ("view", "cart", "remove_from_cart", "purchase", "units", "rev", "neg")

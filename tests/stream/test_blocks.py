@@ -20,7 +20,8 @@ from aws_fixtures import AwsStack, deploy_test_stack
 from contract_cases import CASES, GOOD, row
 from ecom.blocks import BlockReader
 from ecom.events import HEADER_LINE, Event, ParseStats, Rejection, read_csv_events
-from ecom.stream.producer import Producer, produce_files
+from ecom.stream.produce import produce_files
+from ecom.stream.producer import Producer
 from ecom.stream.records import encode_event, partition_key
 
 Outcome = tuple[list[tuple[bytes, str]], list[tuple[Any, ...]], ParseStats]

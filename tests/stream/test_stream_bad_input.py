@@ -11,7 +11,8 @@ from stream_helpers import FAST_RETRY, jsonl, landing_rows, valid_events
 from aws_fixtures import AwsStack
 from ecom import quarantine
 from ecom.events import HEADER_LINE
-from ecom.stream.producer import Producer, produce_files
+from ecom.stream.produce import produce_files
+from ecom.stream.producer import Producer
 from ecom.stream.sink import Sink, SinkConfig
 
 GOOD = [

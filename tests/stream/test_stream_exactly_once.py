@@ -26,7 +26,8 @@ from stream_helpers import (
 
 from aws_faults import Throttle
 from aws_fixtures import AwsStack
-from ecom.stream.producer import Producer, ProduceReport, RetryPolicy, produce_files
+from ecom.stream.produce import ProduceReport, produce_files
+from ecom.stream.producer import Producer, RetryPolicy
 from ecom.stream.sink import LANDING_COLUMNS, Sink, SinkConfig, SinkReport
 
 SMALL_BATCHES = SinkConfig(buffer_bytes=40_000)

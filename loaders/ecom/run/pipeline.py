@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 
 from ecom.blocks import Block
 from ecom.events import Event
-from ecom.stream.producer import Producer, ProduceReport, RetryPolicy
+from ecom.stream.produce import ProduceReport
+from ecom.stream.producer import Producer, RetryPolicy
 from ecom.stream.sink import SinkReport
 
 #: First-run defaults: a minute on a laptop, every mart non-trivial (five months, as REES46).
@@ -408,7 +409,7 @@ def _remove_warehouse(path: Path) -> None:
 
 
 def _produce(state: RunState, res: Any, client: Any, notify: ProgressFn) -> ProduceReport:
-    from ecom.stream.producer import produce_files
+    from ecom.stream.produce import produce_files
 
     s3 = client("s3")
     producer = _RecordingProducer(

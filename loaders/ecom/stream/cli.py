@@ -71,7 +71,8 @@ def produce(
     """
     from ecom.aws import session
     from ecom.profile import expand_paths
-    from ecom.stream.producer import Producer, RetryPolicy, StreamNotFound, produce_files
+    from ecom.stream.produce import produce_files
+    from ecom.stream.producer import Producer, RetryPolicy, StreamNotFound
 
     try:
         files = expand_paths(paths)

@@ -1,42 +1,32 @@
 """The producer: validated events -> Kinesis PutRecords, with entry-level retries and dead letters.
 
-:class:`Producer` is the reusable part (the HTTP API puts events through it too):
-``put(event)`` buffers, batches honour the PutRecords limits (500 records, 5 MiB
-per call, 1 MiB per record), only the failed entries of a call are resubmitted,
-with capped exponential backoff and full jitter, and entries still failing after
-the last attempt go to ``deadletter/producer/`` in S3 with their error.
+:class:`Producer` is the reusable part (``ecom produce`` and the HTTP API put events
+through it): ``put(event)`` buffers, packs the events bound for one shard into records
+(:mod:`ecom.stream.routing` says which shard), batches honour the PutRecords limits (500
+records, 5 MiB per call, 1 MiB per record), only the failed entries of a call are
+resubmitted (:mod:`ecom.stream.retry`), and entries still failing after the last attempt go
+to ``deadletter/producer/`` in S3 with their error. Reading CSV files into it is
+:mod:`ecom.stream.produce`.
 
-:func:`produce_files` streams CSV files through the event validator in constant
-memory: invalid rows go to ``quarantine/produce/`` with their reason, valid events
-to the producer. Counts always reconcile: ``read = sent + rejected + dead_lettered``.
+It imports neither NumPy nor Arrow (the HTTP Lambda needs neither); only
+:meth:`Producer.put_block`, fed by the producer's block reader, loads them.
 
 Not thread-safe: use one producer per thread.
 """
 
 from __future__ import annotations
 
-import bisect
-import calendar
-import hashlib
 import json
 import random
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from ecom import quarantine
-from ecom.blocks import Block, BlockReader
-from ecom.events import Event, ParseStats, Rejection, read_csv_events
+from ecom.events import Event
 from ecom.stream.records import (
     MAX_BYTES_PER_CALL,
     MAX_BYTES_PER_RECORD,
@@ -46,56 +36,26 @@ from ecom.stream.records import (
     hash_key,
     partition_key,
 )
+from ecom.stream.retry import LOST_CALL, RETRYABLE_CODES, RetryPolicy
+from ecom.stream.routing import ShardRouter, StreamNotFound
 
-#: Per-entry and whole-call error codes worth another attempt.
-RETRYABLE_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "InternalFailure",
-        "InternalFailureException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "ThrottlingException",
-        "KMSThrottlingException",
-        "LimitExceededException",
-        "RequestTimeout",
-    }
-)
-#: Transport errors after which a call may or may not have landed: resend all of it.
-_LOST_CALL = frozenset(
-    {"ConnectionClosedError", "EndpointConnectionError", "ReadTimeoutError", "ConnectTimeoutError"}
-)
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ecom.blocks import Block
+
+__all__ = [
+    "DEFAULT_PACK_BYTES",
+    "Producer",
+    "ProducerStats",
+    "RetryPolicy",
+    "ShardRouter",
+    "StreamNotFound",
+]
+
 #: Default size of a packed record (many events in one Kinesis record); 0 disables packing.
 DEFAULT_PACK_BYTES = 64 * 1024
 DEADLETTER_PREFIX = "deadletter/producer"
-QUARANTINE_PREFIX = "quarantine/produce"
-
-
-class StreamNotFound(RuntimeError):
-    """The stream does not exist: a configuration problem, not something to dead-letter."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Capped exponential backoff with full jitter: attempt n waits U(0, min(cap, base * 2^(n-1)))."""
-
-    max_attempts: int = 8
-    base_delay: float = 0.1
-    max_delay: float = 5.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-
-    def max_total_delay(self) -> float:
-        """The longest the producer can wait between its attempts of one entry (s).
-
-        botocore's own retries come on top when the client has them (they stack with these):
-        give the producer a client configured with ``retries={"total_max_attempts": 1}`` to make
-        this the whole bound, as the HTTP API does.
-        """
-        return sum(
-            min(self.max_delay, self.base_delay * 2 ** (n - 1)) for n in range(1, self.max_attempts)
-        )
 
 
 @dataclass
@@ -129,39 +89,6 @@ class _Entry:
         if self.explicit_hash is not None:
             entry["ExplicitHashKey"] = self.explicit_hash
         return entry
-
-
-class ShardRouter:
-    """Maps a partition key to the open shard owning its hash (for packing by shard)."""
-
-    def __init__(self, kinesis: Any, stream: str) -> None:
-        self._kinesis = kinesis
-        self._stream = stream
-        self.refresh()
-
-    def refresh(self) -> None:
-        shards: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"StreamName": self._stream}
-        while True:
-            try:
-                resp = self._kinesis.list_shards(**kwargs)
-            except Exception as exc:
-                if "ResourceNotFoundException" in str(exc):
-                    raise StreamNotFound(f"stream {self._stream!r} not found") from exc
-                raise
-            shards.extend(resp["Shards"])
-            token = resp.get("NextToken")
-            if not token:
-                break
-            kwargs = {"NextToken": token}
-        open_shards = [s for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
-        open_shards.sort(key=lambda s: int(s["HashKeyRange"]["StartingHashKey"]))
-        self.starts = [int(s["HashKeyRange"]["StartingHashKey"]) for s in open_shards]
-        self.shard_ids = [s["ShardId"] for s in open_shards]
-        self.refreshed_at = time.monotonic()
-
-    def route(self, key_hash: int) -> int:
-        return max(0, bisect.bisect_right(self.starts, key_hash) - 1)
 
 
 class _Pack:
@@ -255,6 +182,10 @@ class Producer:
             for line, key in zip(lines.to_pylist(), keys.to_pylist(), strict=True):
                 self._add(_Entry(line.encode("utf-8"), key, None, 1))
             return
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         router = self._router
         if router is None:
             router = self._router = ShardRouter(self.kinesis, self.stream)
@@ -276,6 +207,8 @@ class Producer:
         self, shard: int, data: Any, offsets: np.ndarray, keys: Any, rows: np.ndarray
     ) -> None:
         """Append consecutive lines (``data[offsets[i]:offsets[i+1]]``) to ``shard``'s packs."""
+        import numpy as np
+
         i, m = 0, len(offsets) - 1
         while i < m:
             pack = self._packs.get(shard)
@@ -392,7 +325,7 @@ class Producer:
             retryable: list[tuple[_Entry, str, str]] = []
             final: list[tuple[_Entry, str, str]] = []
             for f in failed:
-                (retryable if f[1] in RETRYABLE_CODES or f[1] in _LOST_CALL else final).append(f)
+                (retryable if f[1] in RETRYABLE_CODES or f[1] in LOST_CALL else final).append(f)
             if final:
                 self._dead_letter(final, attempt)
             if attempt >= self.retry.max_attempts:
@@ -449,176 +382,3 @@ def _rows(data: bytes) -> list[list[str]]:
         return decode_record(data)
     except UnicodeDecodeError:
         return [[data.decode("utf-8", errors="backslashreplace")]]
-
-
-# -- files -------------------------------------------------------------------------------------
-
-
-@dataclass
-class ProduceReport:
-    """Outcome of :func:`produce_files`. ``read = sent + rejected + dead_lettered``."""
-
-    files: int = 0
-    read: int = 0
-    sent: int = 0
-    rejected: int = 0
-    retried: int = 0
-    dead_lettered: int = 0
-    records: int = 0
-    calls: int = 0
-    rejected_by_reason: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    quarantine_keys: list[str] = field(default_factory=list)
-    deadletter_keys: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # file-level problems, one line each
-
-    @property
-    def reconciles(self) -> bool:
-        return self.read == self.sent + self.rejected + self.dead_lettered
-
-
-def quarantine_key(path: Path) -> str:
-    """Deterministic per input file: re-producing the same file rewrites the same object."""
-    digest = hashlib.md5(str(path.resolve()).encode(), usedforsecurity=False).hexdigest()[:8]
-    return f"{QUARANTINE_PREFIX}/{path.name}-{digest}.jsonl"
-
-
-class _Pacer:
-    """Sleeps so events go out at ``rate`` times their original pace (event_time deltas / rate)."""
-
-    def __init__(self, rate: float, producer: Producer) -> None:
-        self.rate = rate
-        self.producer = producer
-        self.t0: float | None = None
-        self.w0 = 0.0
-        self._minutes: dict[str, int] = {}
-
-    def _epoch(self, event_time: str) -> int:
-        minute = event_time[:16]
-        base = self._minutes.get(minute)
-        if base is None:
-            base = calendar.timegm(time.strptime(minute, "%Y-%m-%d %H:%M"))
-            if len(self._minutes) > 10_000:
-                self._minutes.clear()
-            self._minutes[minute] = base
-        return base + int(event_time[17:19])
-
-    def wait(self, event: Event) -> None:
-        ts = self._epoch(event.event_time)
-        if self.t0 is None:
-            self.t0, self.w0 = ts, time.monotonic()
-            return
-        due = self.w0 + max(0.0, ts - self.t0) / self.rate
-        ahead = due - time.monotonic()
-        if ahead > 0.005:
-            self.producer.flush()  # do not hold events back while we wait
-            ahead = due - time.monotonic()
-            if ahead > 0:
-                time.sleep(ahead)
-
-
-def produce_files(
-    paths: Sequence[Path],
-    producer: Producer,
-    *,
-    s3: Any,
-    bucket: str,
-    rate: float | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ProduceReport:
-    """Validate and send every row of ``paths``; quarantine the invalid ones; flush at the end."""
-    report = ProduceReport()
-    before = (
-        producer.stats.sent,
-        producer.stats.dead_lettered,
-        producer.stats.retried,
-        producer.stats.records,
-        producer.stats.calls,
-        len(producer.stats.deadletter_keys),
-    )
-    errors_before = Counter(producer.stats.errors)
-    pacer = _Pacer(rate, producer) if rate else None
-    reader: BlockReader | None = None  # opened by the first file read in blocks
-    for path in paths:
-        path = Path(path)
-        stats = ParseStats()
-        key = quarantine_key(path)
-        with (
-            tempfile.SpooledTemporaryFile(max_size=8 * 2**20, mode="w+b") as quarantine,
-            open(path, "rb") as handle,
-        ):
-            last_pos = 0
-            if pacer is None:
-                # The fast path: blocks of rows validated together (ecom.blocks).
-                if reader is None:
-                    reader = BlockReader()
-                for block in reader.read(handle, stats):
-                    for outcome in block.rows or block.rejections:
-                        if isinstance(outcome, Rejection):
-                            quarantine.write(_quarantine_line(path, outcome))
-                        else:
-                            producer.put(outcome)
-                    producer.put_block(block)
-                    if progress is not None:
-                        progress(block.nbytes)
-                        last_pos += block.nbytes
-            else:
-                for n, outcome in enumerate(read_csv_events(handle, stats), start=1):
-                    if isinstance(outcome, Rejection):
-                        quarantine.write(_quarantine_line(path, outcome))
-                    else:
-                        pacer.wait(outcome)
-                        producer.put(outcome)
-                    if progress is not None and n & 0xFFF == 0:
-                        pos = handle.tell()
-                        progress(pos - last_pos)
-                        last_pos = pos
-            if stats.empty:
-                report.notes.append(f"{path}: empty file (no header, no rows); nothing to send")
-                quarantine.write(
-                    _quarantine_record(path, None, "empty_file", "the file has no rows", "")
-                )
-            elif stats.header_missing:
-                report.notes.append(
-                    f"{path}: no REES46 header line; the first line was read as data"
-                )
-            if stats.rejected:
-                report.notes.append(
-                    f"{path}: {stats.rejected:,} invalid rows quarantined to s3://{bucket}/{key}"
-                )
-            if quarantine.tell():
-                quarantine.seek(0)
-                s3.upload_fileobj(quarantine, bucket, key)
-                report.quarantine_keys.append(key)
-            if progress is not None:
-                progress(path.stat().st_size - last_pos)
-        report.files += 1
-        report.read += stats.read
-        report.rejected += stats.rejected
-        report.rejected_by_reason.update(stats.rejected_by_reason)
-    if reader is not None:
-        reader.close()
-    producer.flush()
-    ps = producer.stats
-    report.sent = ps.sent - before[0]
-    report.dead_lettered = ps.dead_lettered - before[1]
-    report.retried = ps.retried - before[2]
-    report.records = ps.records - before[3]
-    report.calls = ps.calls - before[4]
-    report.errors = ps.errors - errors_before  # this call's, like every other counter
-    report.deadletter_keys = list(ps.deadletter_keys[before[5] :])
-    return report
-
-
-def _quarantine_record(
-    path: Path, line_no: int | None, reason: str, detail: str, raw: str
-) -> bytes:
-    return (quarantine.json_line("produce", str(path), line_no, reason, detail, raw) + "\n").encode(
-        "utf-8"
-    )
-
-
-def _quarantine_line(path: Path, rejection: Rejection) -> bytes:
-    return _quarantine_record(
-        path, rejection.line_no, rejection.reason, rejection.detail, rejection.raw
-    )
