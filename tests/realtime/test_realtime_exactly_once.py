@@ -126,3 +126,31 @@ def test_throttled_dynamodb_writes_are_retried_then_redelivered_and_count_once(
     assert esm.report.discarded == 0
     assert proc.report.applied == len(events)
     assert actual_figures(aws_stack) == expected_figures(events.values())
+
+
+def test_a_batch_touching_hundreds_of_brands_in_one_day_is_split_and_counted_once(
+    aws_stack: AwsStack,
+) -> None:
+    # given one hour of one day with 400 brands (one brand item would need ~800 clauses)
+    from ecom.events import Event, parse_fields
+    from ecom.stream.records import encode_event
+
+    events = []
+    for i in range(400):
+        row = (f"2019-11-15 10:{i % 60:02d}:{i % 7:02d} UTC", "purchase" if i % 3 else "view",
+               str(1000 + i), "1602943681873052386", "", f"brand-{i}", f"{i}.99", str(500 + i), f"s{i}")  # fmt: skip
+        outcome = parse_fields(row)
+        assert isinstance(outcome, Event)
+        events.append(outcome)
+    kinesis = aws_stack.client("kinesis")
+    for start in range(0, 400, 100):
+        data = b"".join(encode_event(e) for e in events[start : start + 100])
+        kinesis.put_record(StreamName=aws_stack.stream, Data=data, PartitionKey="one")
+    # when the processor reads the four records in one batch
+    proc = processor(aws_stack)
+    esm = poller(aws_stack, proc)
+    esm.run()
+    # then the batch was split into several transactions, none refused, each event counted once
+    assert esm.report.invocations == 1 and esm.report.retries == 0
+    assert proc.report.transactions > 1
+    assert actual_figures(aws_stack) == expected_figures(events)

@@ -43,8 +43,9 @@ from ecom.realtime.model import (
 
 #: TransactWriteItems takes at most 100 items; one place is kept for the shard position.
 MAX_ITEMS = 90
-#: ADD/SET clauses per item per transaction: keeps each UpdateExpression under DynamoDB's 4 KB.
-MAX_CLAUSES = 380
+#: ADD/SET clauses per item per transaction: each UpdateExpression stays well under DynamoDB's
+#: 4 KB, and under the ~150 clauses at which the emulator's expression parser recurses too deep.
+MAX_CLAUSES = 120
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
