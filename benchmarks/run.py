@@ -28,6 +28,7 @@ MODULES = (
     "benchmarks.bench_dbt",
     "benchmarks.bench_spark",
     "benchmarks.bench_api",
+    "benchmarks.bench_realtime",
     "benchmarks.bench_pipeline",
 )
 
