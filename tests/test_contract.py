@@ -38,6 +38,7 @@ from ecom.blocks import BlockReader
 from ecom.events import Event, ParseStats, Rejection, parse_fields, read_csv_events, split_line
 from ecom.load import checks, redshift
 from ecom.load.duck import load_duckdb
+from ecom.pg.load import load_postgres
 
 #: (reason or None, event_id or None) for one case; None for a blank line (skipped).
 Outcome = tuple[str | None, str | None]
@@ -165,8 +166,8 @@ def _has_line_break(i: int) -> bool:
     return "\r" in CASES[i] or "\n" in CASES[i]
 
 
-def run_duckdb_loader(tmp: Path, s3: Any) -> dict[int, Outcome]:
-    """The real DuckDB loader on a real S3 (moto) landing object holding the cases.
+def run_landing_loader(tmp: Path, s3: Any, target: str, pg: Any = None) -> dict[int, Outcome]:
+    """A real loader (``duckdb`` or ``postgres``) on real S3 (moto) landing objects.
 
     A field with a line break cannot be read back from a landing CSV row by row (DuckDB's
     reader gives up on the object): those cases go in a second object, which must be
@@ -179,22 +180,28 @@ def run_duckdb_loader(tmp: Path, s3: Any) -> dict[int, Outcome]:
     prefix = "landing/events/source=stream/dt=2019-10-01/shard=0/"
     client.put_object(Bucket=bucket, Key=prefix + "1.csv.gz", Body=_gzip_landing(plain))
     client.put_object(Bucket=bucket, Key=prefix + "2.csv.gz", Body=_gzip_landing(breaks))
-    report = load_duckdb(bucket, client=client, db_path=tmp / "w.duckdb")
+    if target == "duckdb":
+        report = load_duckdb(bucket, client=client, db_path=tmp / "w.duckdb")
+    else:
+        report = load_postgres(bucket, client=client)
     assert report.read == report.loaded + report.rejected == len(plain)
     assert [o.obj.key for o in report.objects_unreadable] == [prefix + "2.csv.gz"]
-    import duckdb
+    events_sql = "select event_id from raw.events"
+    rejects_sql = "select reason, raw from raw.load_rejects where raw is not null"
+    if target == "duckdb":
+        import duckdb
 
-    con = duckdb.connect(str(tmp / "w.duckdb"), read_only=True)
-    try:
-        loaded = {r[0] for r in con.execute("select event_id from raw.events").fetchall()}
-        rejected = {
-            str(r[1])[:32]: r[0]
-            for r in con.execute(
-                "select reason, raw from raw.load_rejects where raw is not null"
-            ).fetchall()
-        }
-    finally:
-        con.close()
+        con = duckdb.connect(str(tmp / "w.duckdb"), read_only=True)
+        try:
+            loaded = {r[0] for r in con.execute(events_sql).fetchall()}
+            rejects = con.execute(rejects_sql).fetchall()
+        finally:
+            con.close()
+    else:
+        with pg.connect() as con:
+            loaded = {r[0] for r in con.execute(events_sql).fetchall()}
+            rejects = con.execute(rejects_sql).fetchall()
+    rejected = {str(r[1])[:32]: r[0] for r in rejects}
     out: dict[int, Outcome] = {}
     for i in plain:
         row_id = _landing_row(i)[0]
@@ -270,6 +277,7 @@ IMPLEMENTATIONS = [
     "block reader",
     "http",
     "duckdb loader",
+    "postgres loader",
     "redshift sql on postgres",
     pytest.param("spark", marks=[pytest.mark.slow]),
 ]
@@ -287,7 +295,7 @@ def test_every_implementation_decides_every_case_as_the_contract(
         got = run_block_reader(tmp_path)
     elif implementation == "http":
         got = run_http(tmp_path)
-    elif implementation == "duckdb loader":
+    elif implementation in ("duckdb loader", "postgres loader"):
         landing = request.getfixturevalue("moto_server")
         client = boto3.client(
             "s3",
@@ -298,12 +306,16 @@ def test_every_implementation_decides_every_case_as_the_contract(
         )
         bucket = "contract-" + hashlib.md5(str(tmp_path).encode()).hexdigest()[:12]
         client.create_bucket(Bucket=bucket)
-        got = run_duckdb_loader(tmp_path, (client, bucket))
+        if implementation == "duckdb loader":
+            got = run_landing_loader(tmp_path, (client, bucket), "duckdb")
+        else:
+            pg = request.getfixturevalue("postgres_db")
+            got = run_landing_loader(tmp_path, (client, bucket), "postgres", pg)
     elif implementation == "redshift sql on postgres":
         got = run_redshift_sql_on_postgres(tmp_path, request.getfixturevalue("postgres_db"))
     else:
         got = run_spark(tmp_path, request.getfixturevalue("spark"))
-    loader = implementation in ("duckdb loader", "redshift sql on postgres")
+    loader = implementation.endswith("loader") or implementation.startswith("redshift")
     expected = {i: _landing_expected(i) if loader else REFERENCE[i] for i in got}
     differing = {CASES[i]: (got[i], expected[i]) for i in got if got[i] != expected[i]}
     assert not differing, f"{implementation} disagrees (got, expected): {differing}"

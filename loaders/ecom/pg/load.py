@@ -32,7 +32,9 @@ from typing import Any
 
 import duckdb
 
+from ecom import quarantine as quarantine_records
 from ecom.files import FileLoadReport
+from ecom.load import checks
 from ecom.load.core import LoadError, LoadReport, ObjectResult, ProgressFn, new_load_id, pending
 from ecom.load.core import utc_now as _utc_now
 from ecom.load.landing import (
@@ -290,8 +292,7 @@ def _load_locked(
         key_start = len(f"s3://{bucket}/") + 1
         copy_query(
             stage,
-            """select event_id, event_time, event_type, product_id, category_id, category_code,
-                   brand, cast(price as decimal(10,2)), user_id, user_session,
+            f"""select event_id, {checks.TYPED_SELECT},
                    coalesce(source, nullif(regexp_extract(source_url, 'source=([^/]+)', 1), ''),
                             'unknown'),
                    source_url, $loaded_at
@@ -303,15 +304,20 @@ def _load_locked(
         )
         copy_query(
             stage,
-            f"""select $load_id, substr(source_url, {key_start}), null, reason, {duck._DETAIL_SQL},
-                   {duck._RAW_SQL}, $at
+            # PostgreSQL text cannot hold NUL (a row the contract rejected may): written as \x00
+            f"""select load_id, object_key, line, reason,
+                   replace(detail, chr(0), '\\x00'), replace(raw, chr(0), '\\x00'), rejected_at
+               from (
+               select $load_id as load_id, substr(source_url, {key_start}) as object_key,
+                      null as line, reason, {duck._DETAIL_SQL} as detail, {duck._RAW_SQL} as raw,
+                      $at as rejected_at
                from load_stage where reason is not null
                union all
                select $load_id, substr(source_url, {key_start}), line, reason, detail, raw, $at
                from load_stage_errors
                union all
                select $load_id, object_key, null, 'unreadable_object', detail, null, $at
-               from load_objects where status = 'unreadable'""",
+               from load_objects where status = 'unreadable')""",
             pg,
             "raw.load_rejects",
             _REJECT_COLUMNS,
@@ -345,15 +351,7 @@ def report_records(report: LoadReport, settings: PostgresSettings) -> list[dict[
             [report.load_id],
         ).fetchall()
     return [
-        {
-            "reason": r[2],
-            "detail": r[3],
-            "raw": r[4],
-            "object": r[0],
-            "line": r[1],
-            "stage": "load",
-            "load_id": report.load_id,
-        }
+        quarantine_records.record("load", r[0], r[1], r[2], r[3], r[4], load_id=report.load_id)
         for r in rows
     ]
 
@@ -372,7 +370,6 @@ def load_files_postgres(
     """``ecom.files.load_files`` into PostgreSQL: each file parsed by the event contract's
     parser, its valid rows COPYed into raw.events and a raw.file_loads row, in one transaction;
     rejected rows in a quarantine file with their reason. A file already loaded is skipped."""
-    import json
     from datetime import UTC
 
     from ecom.events import Event, ParseStats, Rejection, read_csv_events
@@ -422,14 +419,15 @@ def load_files_postgres(
 
                     for outcome in read_csv_events(path, stats):
                         if isinstance(outcome, Rejection):
-                            record = {
-                                "file": str(path),
-                                "line": outcome.line_no,
-                                "reason": outcome.reason,
-                                "detail": outcome.detail,
-                                "raw": outcome.raw,
-                            }
-                            quarantine.write(json.dumps(record) + "\n")
+                            record = quarantine_records.json_line(
+                                "load-files",
+                                str(path),
+                                outcome.line_no,
+                                outcome.reason,
+                                outcome.detail,
+                                outcome.raw,
+                            )
+                            quarantine.write(record + "\n")
                             continue
                         batch.append(outcome)
                         if len(batch) >= BATCH_ROWS:
