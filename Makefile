@@ -17,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DEMO_EVENTS ?= 100000
 DEMO_MONTHS ?= 5
 
-.PHONY: help setup demo test lint bench clean browser-setup screenshots postgres-setup
+.PHONY: help setup demo test lint bench clean browser-setup screenshots metrics postgres-setup
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -76,6 +76,14 @@ postgres-setup: ## install Debian's PostgreSQL server programs for the postgres 
 # The pictures of docs/dashboard.md, taken by the dashboard's browser tests.
 screenshots: setup browser-setup ## dashboard screenshots into docs/img (runs the browser tests)
 	ECOM_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest -q tests/present/test_present_app.py tests/present/test_present_dashboard.py
+
+# The semantic layer (MetricFlow) on the local warehouse: validate every metric, then the
+# headline metrics by month. METRICS / GROUP_BY pick others.
+METRICS ?= revenue,orders,average_order_value,sessions,session_conversion_rate,churn_rate
+GROUP_BY ?= metric_time__month
+metrics: setup ## validate the semantic layer and query metrics (METRICS=..., GROUP_BY=...)
+	$(BIN)/ecom metrics validate
+	$(BIN)/ecom metrics query --no-parse --metrics $(METRICS) --group-by $(GROUP_BY)
 
 bench: setup ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks

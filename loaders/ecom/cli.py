@@ -303,6 +303,7 @@ STAGE_MODULES = (
     "ecom.api.cli",  # api serve
     "ecom.run.cli",  # run (the whole pipeline)
     "ecom.present.cli",  # docs serve, dashboard, export
+    "ecom.metrics.cli",  # metrics list / validate / query / powerbi-doc
 )
 
 

@@ -79,6 +79,25 @@ def test_the_docs_site_shows_the_columns_of_fct_sessions(
     page.close()
 
 
+def test_the_docs_site_shows_the_semantic_layer_metrics(
+    docs_url: str, browser: Any, artifacts: Path
+) -> None:
+    # when chromium opens a metric's page of the docs site
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(docs_url + "#!/metric/metric.ecom.churn_rate")
+    page.wait_for_selector("text=Churned customers / customers", timeout=30_000)
+    page.screenshot(path=str(artifacts / "docs-metric-churn_rate.png"))
+    # then it shows the metric with its name, DAX measure and inputs ...
+    assert page.locator("h1", has_text="Churn rate").count() >= 1
+    shown = page.inner_text("body")
+    assert "churn_rate" in shown and "Churn Rate" in shown and "churned_customer_count" in shown
+    # ... and the sidebar lists the other metrics by their labels, and the semantic models
+    for label in ("Revenue", "Orders", "Units", "Buyers", "Sessions"):
+        assert label in shown, label
+    assert "Semantic Models" in shown
+    page.close()
+
+
 def test_only_the_docs_files_are_served(docs_url: str) -> None:
     assert _status(docs_url) == 200
     assert _status(docs_url + "manifest.json") == 200
