@@ -26,6 +26,7 @@ MODULES = (
     "benchmarks.bench_producer",
     "benchmarks.bench_load",
     "benchmarks.bench_dbt",
+    "benchmarks.bench_dashboard",
     "benchmarks.bench_spark",
     "benchmarks.bench_api",
     "benchmarks.bench_realtime",

@@ -36,7 +36,7 @@ FLAGS = {
 
 def command(port: int) -> list[str]:
     flags = [f"--{name}={value}" for name, value in {**FLAGS, "server.port": str(port)}.items()]
-    return [sys.executable, "-m", "streamlit", "run", str(APP), *flags]
+    return [sys.executable, "-m", "ecom.present.app.launch", "run", str(APP), *flags]
 
 
 def environment(db_path: Path | None, api_url: str | None) -> dict[str, str]:
