@@ -75,7 +75,7 @@ postgres-setup: ## install Debian's PostgreSQL server programs for the postgres 
 
 # The pictures of docs/dashboard.md, taken by the dashboard's browser tests.
 screenshots: setup browser-setup ## dashboard screenshots into docs/img (runs the browser tests)
-	ECOM_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest -q tests/present/test_present_app.py tests/present/test_present_dashboard.py
+	ECOM_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest -q tests/present/test_present_app.py tests/present/test_present_live.py tests/present/test_present_dashboard.py
 
 # The semantic layer (MetricFlow) on the local warehouse: validate every metric, then the
 # headline metrics by month. METRICS / GROUP_BY pick others.

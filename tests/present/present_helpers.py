@@ -133,3 +133,20 @@ def open_page(
     page.on("websocket", lambda ws: fetched.append(ws.url))  # routes do not see websockets
     page.goto(url)
     return context, page, errors, fetched
+
+
+def marks(page: Any, chart: str) -> Any:
+    """The drawn marks (bars, lines, cells) of the app's chart ``chart``."""
+    return page.locator(f".st-key-chart-{chart} svg g.role-mark > path")
+
+
+def wait_for_charts(page: Any, charts: list[str], timeout: float = 30_000) -> None:
+    """Wait until each chart has marks, and check one of them at least is visible."""
+    for chart in charts:
+        drawn = marks(page, chart)
+        drawn.first.wait_for(state="attached", timeout=timeout)
+        visible = drawn.evaluate_all(
+            "els => els.filter(e => { const r = e.getBoundingClientRect();"
+            " return r.width > 0 && r.height > 0; }).length"
+        )
+        assert visible > 0, f"{chart}: none of its {drawn.count()} marks is visible"

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from present_helpers import LOCAL, App, Warehouse, open_page
+from present_helpers import LOCAL, App, Warehouse, marks, open_page, wait_for_charts
 
 from ecom.present.panels import of_page
 
@@ -23,21 +23,6 @@ CHARTS = {
     for page in PAGES
 }
 TIMEOUT = 30_000
-
-
-def marks(page: Any, chart: str) -> Any:
-    return page.locator(f".st-key-chart-{chart} svg g.role-mark > path")
-
-
-def wait_for_charts(page: Any, charts: list[str]) -> None:
-    """Wait until each chart has marks, and check one of them at least is visible."""
-    for chart in charts:
-        drawn = marks(page, chart)
-        drawn.first.wait_for(state="attached", timeout=TIMEOUT)
-        assert any(
-            (box := drawn.nth(i).bounding_box()) and box["width"] > 0 and box["height"] > 0
-            for i in range(min(drawn.count(), 30))
-        ), f"{chart}: no visible mark"
 
 
 def kpi(page: Any, key: str) -> str:

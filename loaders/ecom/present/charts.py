@@ -136,7 +136,7 @@ def _hbars(
             tooltip=[f"{key}:N", *tips],
         ),
         title,
-        height=90 + 24 * len(frame),  # the app fits title and axes into the height too
+        height=110 + 26 * len(frame),  # the app fits title and axes into the height too
     )
 
 
@@ -361,8 +361,8 @@ def live_minutes(minutes: pd.DataFrame) -> Spec:
                 "events:Q",
             ],
         ),
-        "Events per minute",
-        height=200,
+        "Events per minute (the last 30 minutes)",
+        height=300,
     )
 
 
