@@ -27,6 +27,7 @@ MODULES = (
     "benchmarks.bench_load",
     "benchmarks.bench_dbt",
     "benchmarks.bench_dashboard",
+    "benchmarks.bench_postgres",
     "benchmarks.bench_spark",
     "benchmarks.bench_api",
     "benchmarks.bench_realtime",

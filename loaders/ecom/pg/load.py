@@ -387,7 +387,7 @@ def load_files_postgres(
     columns = ", ".join(RAW_EVENT_COLUMNS)
     try:
         ensure_raw_tables(pg)
-        with open(quarantine_path, "w", encoding="utf-8") as quarantine:
+        with open(quarantine_path, "w", encoding="utf-8") as quarantine_file:
             for path in paths:
                 key, size = Path(path).name, Path(path).stat().st_size
                 at_load = loaded_at or datetime.now(UTC).replace(tzinfo=None)
@@ -427,7 +427,7 @@ def load_files_postgres(
                                 outcome.detail,
                                 outcome.raw,
                             )
-                            quarantine.write(record + "\n")
+                            quarantine_file.write(record + "\n")
                             continue
                         batch.append(outcome)
                         if len(batch) >= BATCH_ROWS:

@@ -104,7 +104,7 @@ class Parity:
         return "\n".join(lines)
 
 
-def _pg_columns(pg: Any, schemas: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+def postgres_columns(pg: Any, schemas: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
     rows = pg.execute(
         """select n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
            from pg_attribute a
@@ -171,7 +171,7 @@ def compare(
         catalog = duckdb_path.stem
         con.execute(f"attach '{duckdb_path}' as \"{catalog}\" (read_only)")
         duck = _duck_columns(con, catalog, schemas)
-        post = _pg_columns(pg, schemas)
+        post = postgres_columns(pg, schemas)
         parity = Parity(
             tables=[],
             only_duckdb=sorted(set(duck) - set(post)),

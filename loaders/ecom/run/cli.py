@@ -51,6 +51,14 @@ def register(group: click.Group) -> None:
     default=None,
     help="Where to write the report as JSON. Default: $ECOM_HOME/run/report.json (.ecom/run/).",
 )
+@click.option(
+    "--warehouse",
+    type=click.Choice(["duckdb", "postgres"]),
+    default="duckdb",
+    show_default=True,
+    help="Where to load and build: the local DuckDB file, or PostgreSQL (the server the "
+    "postgres target's variables name, else `ecom postgres up`'s, else a new one).",
+)
 @click.option("--seed", type=int, default=46, show_default=True, help="Generator seed.")
 @click.option("--no-docs", is_flag=True, help="Skip `dbt docs generate`.")
 @click.option(
@@ -69,6 +77,7 @@ def run_cmd(
     fresh: bool,
     report_path: Path | None,
     seed: int,
+    warehouse: str,
     no_docs: bool,
     sink_restarts: int,
 ) -> None:
@@ -85,7 +94,8 @@ def run_cmd(
     Exits 0 when every count reconciles, 3 naming the first stage where counts diverged,
     1 naming a stage that failed. Nothing needs credentials: AWS is a local moto server
     (reused if `ecom aws up` runs; AWS_ENDPOINT_URL is honoured) and the warehouse is
-    .ecom/warehouse.duckdb.
+    .ecom/warehouse.duckdb, or PostgreSQL with --warehouse postgres (the reconciliation
+    then reads an exact DuckDB copy of its tables, .ecom/run/postgres-copy.duckdb).
     """
     from ecom.aws import session
     from ecom.cli import console, out, stage_progress
@@ -113,6 +123,7 @@ def run_cmd(
         seed=seed,
         docs=not no_docs,
         sink_restarts=sink_restarts,
+        warehouse=warehouse,
     )
     hooks = ctx.find_object(RunHooks) or RunHooks()
     report_path = report_path or local_state_dir() / "run" / "report.json"
@@ -188,6 +199,7 @@ def _payload(state: Any, rec: Any, failure: Any, total_seconds: float) -> dict[s
             "inputs": [str(p) for p in config.inputs],
             "fresh": config.fresh,
             "seed": config.seed,
+            "warehouse": config.warehouse,
         },
         "input": {
             "files": [str(f) for f in state.files],

@@ -77,6 +77,7 @@ class RunConfig:
     sink_restarts: int = 3
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     db_path: Path | None = None
+    warehouse: str = "duckdb"  # or "postgres" (ecom.pg.run)
 
 
 @dataclass
@@ -130,6 +131,8 @@ class RunState:
     realtime: Any = None  # ecom.realtime.cli.RealtimeRun: the stream processor of this run
     metrics_table: str = ""
     fresh_metrics_deleted: int = 0
+    postgres: Any = None  # ecom.pg.load.PostgresSettings, with --warehouse postgres
+    postgres_env: dict[str, str] = field(default_factory=dict)
 
 
 class _RecordingProducer(Producer):
@@ -201,12 +204,19 @@ def run_pipeline(
         res = _aws(state, client, notify)
 
     state.db_path = config.db_path or duckdb_path()
+    if config.warehouse == "postgres":
+        with _stage(state, "postgres"):
+            _postgres(state, notify)
     if config.fresh:
         with _stage(state, "fresh"):
             notify("fresh", 0, None, "emptying the landing zone and the warehouse")
             state.fresh_deleted = _empty_landing(client("s3"), res.bucket)
             _remove_warehouse(state.db_path)
             state.fresh_metrics_deleted = _reset_realtime(res, client)
+            if state.postgres is not None:
+                from ecom.pg import run as pg_run
+
+                pg_run.empty(state.postgres)
             notify("fresh", 1, 1, f"{state.fresh_deleted:,} objects deleted")
 
     with _stage(state, "produce"):
@@ -224,6 +234,14 @@ def run_pipeline(
 
     with _stage(state, "dbt build"):
         _dbt(state, ["build"], "dbt build", notify)
+
+    if state.postgres is not None:
+        with _stage(state, "snapshot"):
+            from ecom.pg import run as pg_run
+
+            notify("snapshot", 0, None, "copying PostgreSQL's tables for the reconciliation")
+            tables = pg_run.snapshot(state.postgres, state.db_path)
+            notify("snapshot", 1, 1, f"{tables} tables copied to {state.db_path.name}")
 
     if config.docs:
         with _stage(state, "dbt docs"):
@@ -475,10 +493,30 @@ def _sink(
         return
 
 
+def _postgres(state: RunState, notify: ProgressFn) -> None:
+    """--warehouse postgres: find or start the server; reconciliation reads a DuckDB copy."""
+    from ecom.pg import run as pg_run
+    from ecom.warehouse import local_state_dir
+
+    notify("postgres", 0, None, "finding PostgreSQL")
+    state.postgres, state.postgres_env, how = pg_run.run_server()
+    state.db_path = state.config.db_path or local_state_dir() / "run" / "postgres-copy.duckdb"
+    notify("postgres", 1, 1, how)
+
+
 def _load(state: RunState, res: Any, client: Any, notify: ProgressFn) -> Any:
     from ecom.load.duck import load_duckdb
 
     assert state.db_path is not None
+    if state.postgres is not None:
+        from ecom.pg.load import load_postgres
+
+        return load_postgres(
+            res.bucket,
+            client=client("s3"),
+            settings=state.postgres,
+            progress=lambda done, total, note: notify("load", done, total, note),
+        )
     return load_duckdb(
         res.bucket,
         client=client("s3"),
@@ -498,6 +536,9 @@ def _dbt(state: RunState, args: list[str], stage: str, notify: ProgressFn) -> No
     assert state.db_path is not None
     env = dbt_env()
     env["ECOM_DUCKDB_PATH"] = str(state.db_path)
+    if state.postgres is not None:
+        env.update(state.postgres_env)
+        env["DBT_TARGET"] = "postgres"
     env["DBT_USE_COLORS"] = "false"
     log_dir = local_state_dir() / "run"
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -64,11 +64,12 @@ final as (
         cast(orders as bigint) as orders,
         cast(units as bigint) as units,
         cast(revenue as decimal(18, 2)) as revenue,
-        cast(round(revenue / orders, 2) as decimal(18, 2)) as average_order_value,
+        {{ ecom_divide('revenue', 'orders', 2) }} as average_order_value,
         cast(tenure_days as integer) as tenure_days,
         cast(observed_days as integer) as observed_days,
-        cast(round(cast(orders as decimal(18, 6)) * 30 / (case when observed_days > 30 then observed_days else 30 end), 4) as decimal(12, 4))
-            as orders_per_30_days,
+        {{ ecom_divide(
+            'orders * 30', 'case when observed_days > 30 then observed_days else 30 end', 4, precision=12
+        ) }} as orders_per_30_days,
         cast({{ dbt.date_trunc('month', 'first_ordered_at') }} as date) as first_order_month,
         first_ordered_at,
         last_ordered_at

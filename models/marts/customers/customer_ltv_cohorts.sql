@@ -123,7 +123,7 @@ final as (
         cast(months_accumulated.revenue as decimal(18, 2)) as revenue,
         cast(months_accumulated.cumulative_orders as bigint) as cumulative_orders,
         cast(months_accumulated.cumulative_revenue as decimal(18, 2)) as cumulative_revenue,
-        cast(round(months_accumulated.cumulative_revenue / months_accumulated.customers, 2) as decimal(18, 2))
+        {{ ecom_divide('months_accumulated.cumulative_revenue', 'months_accumulated.customers', 2) }}
             as cumulative_revenue_per_customer,
         {{ dbt.dateadd('month', 1, 'months_accumulated.order_month') }} <= data_end.end_date as is_month_complete,
         months_accumulated.first_order_month,

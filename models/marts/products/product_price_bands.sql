@@ -94,7 +94,7 @@ final as (
         cast(band_totals.revenue as decimal(18, 2)) as revenue,
         {{ ecom_rate('band_totals.carts', 'band_totals.views') }} as view_to_cart_rate,
         {{ ecom_rate('band_totals.purchases', 'band_totals.views') }} as view_to_purchase_rate,
-        cast(round(band_totals.revenue / nullif(band_totals.units, 0), 2) as decimal(10, 2)) as revenue_per_unit
+        {{ ecom_divide('band_totals.revenue', 'band_totals.units', 2, precision=10) }} as revenue_per_unit
     from band_totals
     inner join bands
         on band_totals.price_band_number = bands.price_band_number
