@@ -69,11 +69,11 @@ def post_events(url: str, events: list[dict[str, Any]]) -> None:
         assert response.status in (200, 202), response.read()
 
 
-def events_now(prices: list[str], brand: str) -> list[dict[str, Any]]:
+def events_now(prices: list[str], brand: str, first: int = 0) -> list[dict[str, Any]]:
     """A view and a purchase per price, stamped now (today, UTC), by distinct users."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     out = []
-    for i, price in enumerate(prices):
+    for i, price in enumerate(prices, start=first):
         for kind in ("view", "purchase"):
             out.append(
                 {
@@ -108,13 +108,16 @@ def test_the_live_page_shows_posted_revenue_within_seconds(
         before = revenue_today(page)
         # when events with known prices are posted and the stream processor runs
         prices = ["12.34", "5.00", "100.01"]
-        post_events(api, events_now(prices, brand="livebrand"))
+        other = ["7.77"]
+        post_events(
+            api, events_now(prices, brand="livebrand") + events_now(other, "otherbrand", 10)
+        )
         subprocess.run(
             [ECOM, "realtime", "--until-caught-up"], check=True, env=os.environ, timeout=120
         )
         processed = time.monotonic()
         # then within a few seconds, with no reload, today's revenue rose by exactly their sum
-        expected = before + sum(Decimal(p) for p in prices)
+        expected = before + sum(Decimal(p) for p in prices + other)
         page.locator(".st-key-live-kpi-revenue", has_text=f"{expected:,.2f}").wait_for(
             timeout=10_000
         )
@@ -130,6 +133,14 @@ def test_the_live_page_shows_posted_revenue_within_seconds(
         assert errors == []
         assert [u for u in fetched if not u.startswith(LOCAL)] == []
         assert re.search(r"as of \d\d:\d\d:\d\d UTC", page.inner_text('[data-testid="stMain"]'))
+        context.close()
+        # and with the brand filter, the page shows that brand's revenue only
+        context, page, errors, _ = open_page(browser, app.url + "/live?brand=livebrand")
+        brand_total = f"{sum(Decimal(p) for p in prices):,.2f}"
+        page.locator(".st-key-live-kpi-revenue", has_text=brand_total).wait_for(timeout=TIMEOUT)
+        page.get_by_text("not split by brand").first.wait_for(timeout=TIMEOUT)
+        wait_for_charts(page, ["live-brands"])
+        assert page.locator(".st-key-chart-live-brands svg").get_by_text("otherbrand").count() == 0
         context.close()
     finally:
         app.stop()

@@ -20,10 +20,12 @@ import pandas as pd
 import streamlit as st
 
 from ecom.present import charts as C
+from ecom.present.filters import Filters
 from ecom.present.kpis import count, money
 from ecom.present.serve import ENV_API_URL
 
 REFRESH_SECONDS = 1.0
+NA = "n/a"
 EVENT_TYPES = ("view", "cart", "remove_from_cart", "purchase")
 
 
@@ -49,7 +51,29 @@ def api_get(base: str, path: str, params: dict[str, Any] | None = None) -> dict[
         raise MetricsUnavailable(f"cannot reach {base}: {exc}") from exc
 
 
-def snapshot(base: str, now: datetime | None = None) -> dict[str, Any]:
+def scope_of(filters: Filters | None) -> tuple[str, str] | None:
+    """The live breakdown a filter narrows to: ("brand", name) or ("category", code); None = all.
+
+    Raises :class:`MetricsUnavailable` for filters the live metrics are not split by.
+    """
+    if filters is None:
+        return None
+    if filters.segment:
+        raise MetricsUnavailable("the live metrics are not split by RFM segment: clear that filter")
+    if filters.brand and filters.category:
+        raise MetricsUnavailable(
+            "the live metrics are split by brand or by category, not both: clear one of them"
+        )
+    if filters.brand:
+        return ("brand", filters.brand)
+    if filters.category:
+        return ("category", filters.category)
+    return None
+
+
+def snapshot(
+    base: str, scope: tuple[str, str] | None = None, now: datetime | None = None
+) -> dict[str, Any]:
     """Everything the page shows, read from the API at one moment."""
     now = now or datetime.now(UTC)
     day = now.date().isoformat()
@@ -64,13 +88,25 @@ def snapshot(base: str, now: datetime | None = None) -> dict[str, Any]:
             "grain": "minute",
         },
     )
-    return {
+    snap: dict[str, Any] = {
         "now": now,
+        "scope": scope,
         "totals": totals,
         "categories": api_get(base, "/metrics/top", {"kind": "categories", "day": day, "n": 10}),
         "brands": api_get(base, "/metrics/top", {"kind": "brands", "day": day, "n": 10}),
         "active": api_get(base, "/metrics/active"),
     }
+    if scope:
+        dimension, key = scope
+        rows = api_get(base, "/metrics/breakdown", {"dimension": dimension, "day": day})["rows"]
+        row = next((r for r in rows if r["key"] == key), None)
+        empty = {"events": dict.fromkeys(EVENT_TYPES, 0), "units": 0, "revenue": "0.00"}
+        snap["totals"] = {"buckets": [], "total": row or empty}
+        kind = "brands" if dimension == "brand" else "categories"
+        snap[kind] = {"rows": [r for r in snap[kind]["rows"] if r["key"] == key]}
+        snap["categories" if kind == "brands" else "brands"] = None
+        snap["active"] = None
+    return snap
 
 
 def minutes_frame(totals: dict[str, Any], last: int = 30) -> pd.DataFrame:
@@ -103,26 +139,42 @@ def _draw(snap: dict[str, Any]) -> None:
     total = snap["totals"].get("total", {})
     events = total.get("events", {})
     active = snap["active"]
+    scope = snap["scope"]
     with st.container(key="live-headline"):
         cols = st.columns(5)
         for col, key, label, text in (
             (cols[0], "revenue", "Revenue today", money(Decimal(total.get("revenue", "0")))),
             (cols[1], "purchases", "Purchases today", count(events.get("purchase", 0))),
             (cols[2], "events", "Events today", count(sum(int(v) for v in events.values()))),
-            (cols[3], "users_5m", "Active users (5 min)", count(active.get("users_5m", 0))),
-            (cols[4], "users_30m", "Active users (30 min)", count(active.get("users_30m", 0))),
+            (
+                cols[3],
+                "users_5m",
+                "Active users (5 min)",
+                count(active["users_5m"]) if active else NA,
+            ),
+            (
+                cols[4],
+                "users_30m",
+                "Active users (30 min)",
+                count(active["users_30m"]) if active else NA,
+            ),
         ):
             with col.container(key=f"live-kpi-{key}"):
                 st.metric(label, text)
-    minutes = minutes_frame(snap["totals"])
     with st.container(key="chart-live-minutes", border=True):
-        if minutes.empty:
+        minutes = minutes_frame(snap["totals"])
+        if scope:
+            st.info(f"Events per minute are not split by {scope[0]} in the live metrics.")
+        elif minutes.empty:
             st.info("No event today yet: post some to POST /events and run the processor.")
         else:
             st.altair_chart(cast(Any, C.live_minutes(minutes)), width="stretch")
     left, right = st.columns(2)
     for column, kind in ((left, "categories"), (right, "brands")):
         with column.container(key=f"chart-live-{kind}", border=True):
+            if snap[kind] is None:
+                st.info(f"The live top {kind} are not split by {scope[0] if scope else ''}.")
+                continue
             frame = top_frame(snap[kind])
             if frame.empty:
                 st.info(f"No {kind} with sales today yet.")
@@ -132,9 +184,9 @@ def _draw(snap: dict[str, Any]) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def _live(base: str) -> None:
+def _live(base: str, scope: tuple[str, str] | None) -> None:
     try:
-        snap = snapshot(base)
+        snap = snapshot(base, scope)
     except MetricsUnavailable as exc:
         st.warning(f"The live metrics are unavailable: {exc}. Is `ecom api serve` running?")
         return
@@ -150,8 +202,15 @@ def page() -> None:
             "`ecom dashboard serve --api-url http://127.0.0.1:PORT` (with $ECOM_API_KEY set)."
         )
         return
+    filters = st.session_state.get("_filters")
+    try:
+        scope = scope_of(filters)
+    except MetricsUnavailable as exc:
+        st.info(str(exc))
+        return
+    narrowed = f" for {scope[0]} {scope[1]}" if scope else ""
     st.markdown(
-        f"Today's figures (UTC) from the stream processor, read from `{base}/metrics`. "
-        "The sidebar's filters apply to the warehouse pages, not to this one."
+        f"Today's figures (UTC){narrowed} from the stream processor, read from `{base}/metrics`. "
+        "Live figures are always today's: the date range applies to the warehouse pages."
     )
-    _live(base)
+    _live(base, scope)
