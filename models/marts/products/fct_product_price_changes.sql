@@ -214,8 +214,13 @@ final as (
         cast(changes_numbered.from_price as decimal(10, 2)) as from_price,
         cast(changes_numbered.to_price as decimal(10, 2)) as to_price,
         cast(changes_numbered.to_price - changes_numbered.from_price as decimal(10, 2)) as price_change,
-        {{ ecom_rate('changes_numbered.to_price - changes_numbered.from_price', 'changes_numbered.from_price') }}
-            as relative_change,
+        -- in cents: ecom_divide divides by an integer
+        {{ ecom_divide(
+            '(changes_numbered.to_price - changes_numbered.from_price) * 100',
+            'changes_numbered.from_price * 100',
+            6,
+            precision=10,
+        ) }} as relative_change,
         cast({{ window_days }} as integer) as window_days,
         cast(coalesce(windows.views_before, 0) as bigint) as views_before,
         cast(coalesce(windows.purchases_before, 0) as bigint) as purchases_before,
