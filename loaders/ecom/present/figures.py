@@ -542,24 +542,59 @@ def rfm_as_of(con: Any) -> Any:
 
 
 def cohort_retention(con: Any, f: Filters) -> pd.DataFrame:
-    """cohort_month, months_since_acquisition, cohort_users, active_users, retention_rate (the mart's)."""
-    if f.product_filters or f.segment:
-        raise Unavailable("the cohorts mart is not split by category, brand or RFM segment")
-    need(con, "cohorts")
-    d = _dates("cohort_month", f.without("start", "end"))
-    sql, params = [d.sql], []
+    """cohort_month, months_since_acquisition, cohort_users, active_users, retention_rate.
+
+    The cohorts mart's rows; under an RFM segment, the same figures computed as the mart
+    does (cohort = month of first session, active = a session that month) for the users of
+    that segment (dim_customers.rfm_segment).
+    """
+    if f.product_filters:
+        raise Unavailable("cohorts are of users, not split by category or brand")
+    where, params = ["true"], []
     if f.start:
-        sql.append("cohort_month >= date_trunc('month', cast(? as date))")
+        where.append("cohort_month >= date_trunc('month', cast(? as date))")
         params.append(f.start)
     if f.end:
-        sql.append("cohort_month <= ?")
+        where.append("cohort_month <= ?")
         params.append(f.end)
+    columns = "cohort_month, months_since_acquisition, cohort_users, active_users, retention_rate"
+    if not f.segment:
+        need(con, "cohorts")
+        return _frame(
+            con,
+            Query(
+                f"select {columns} from {M}.cohorts where {' and '.join(where)} "
+                "order by cohort_month, months_since_acquisition",
+                tuple(params),
+            ),
+        )
+    need(con, "dim_customers", "fct_sessions")
     return _frame(
         con,
         Query(
-            "select cohort_month, months_since_acquisition, cohort_users, active_users, retention_rate "
-            f"from {M}.cohorts where {' and '.join(sql)} order by cohort_month, months_since_acquisition",
-            tuple(params),
+            f"""
+            with members as (
+                select user_id, cohort_month from {M}.dim_customers where rfm_segment = ?
+            ),
+            sizes as (select cohort_month, count(*) as cohort_users from members group by cohort_month),
+            active as (
+                select distinct s.user_id, cast(date_trunc('month', s.session_started_at) as date) as month
+                from {M}.fct_sessions as s join members on s.user_id = members.user_id
+            ),
+            counted as (
+                select m.cohort_month, cast(datediff('month', m.cohort_month, a.month) as integer)
+                           as months_since_acquisition,
+                       any_value(sizes.cohort_users) as cohort_users, count(*) as active_users
+                from active as a
+                join members as m on a.user_id = m.user_id
+                join sizes on m.cohort_month = sizes.cohort_month
+                group by m.cohort_month, a.month
+            )
+            select {columns.replace("retention_rate", "active_users / cohort_users as retention_rate")}
+            from counted where {" and ".join(where)}
+            order by cohort_month, months_since_acquisition
+            """,
+            (f.segment, *params),
         ),
     )
 
