@@ -187,3 +187,35 @@ def test_the_dax_measures_and_their_doc_follow_the_metrics(layer: Layer) -> None
     assert check(manifest, dax.replace("MEASURE customer_churn[Churn Rate]", "MEASURE x[y]")) == [
         "metric churn_rate: DAX measure [Churn Rate] is not defined"
     ]
+
+
+def test_the_dashboard_headline_shows_the_semantic_layer_figures(layer: Layer) -> None:
+    from ecom.present.figures import headline
+    from ecom.present.filters import Filters
+
+    wanted = [
+        "revenue",
+        "orders",
+        "units",
+        "average_order_value",
+        "buyers",
+        "sessions",
+        "session_conversion_rate",
+        "cart_abandonment_rate",
+    ]
+    # the whole range (no grouping), and November alone
+    (total,) = query(wanted, [], workdir=layer.workdir)
+    by_month = query(wanted, ["metric_time__month"], workdir=layer.workdir)
+    (november,) = [r for r in by_month if r["metric_time__month"].startswith("2019-11-01")]
+    with duckdb.connect(str(layer.db), read_only=True) as con:
+        shown_total = headline(con, Filters())
+        shown_november = headline(con, Filters(start=date(2019, 11, 1), end=date(2019, 11, 30)))
+    for mf, shown in ((total, shown_total), (november, shown_november)):
+        assert number(mf["revenue"]) == shown["revenue"]
+        for count in ("orders", "units", "buyers", "sessions"):
+            assert int(mf[count]) == shown[count], count
+        assert float(mf["average_order_value"]) == pytest.approx(
+            float(shown["average_order_value"]), abs=0.0051
+        )
+        for rate in ("session_conversion_rate", "cart_abandonment_rate"):
+            assert float(mf[rate]) == pytest.approx(float(shown[rate]), rel=1e-9), rate
