@@ -22,6 +22,7 @@ ENV_API_URL = "ECOM_DASHBOARD_API_URL"
 FLAGS = {
     "server.address": HOST,
     "server.headless": "true",
+    "server.showEmailPrompt": "false",
     "server.fileWatcherType": "none",
     "server.runOnSave": "false",
     "browser.gatherUsageStats": "false",
