@@ -440,7 +440,8 @@ class HadoopFs:
 
     def __init__(self, spark: SparkSession) -> None:
         jvm = spark.sparkContext._jvm
-        assert jvm is not None, "the backfill needs classic (non-Connect) Spark"
+        if jvm is None:
+            raise BackfillError("the backfill needs classic (non-Connect) Spark")
         self._path = jvm.org.apache.hadoop.fs.Path
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
         self._checksum_fs = jvm.java.lang.Class.forName("org.apache.hadoop.fs.ChecksumFileSystem")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from ecom.cli import main
@@ -79,3 +80,25 @@ def test_bad_arguments_get_clear_errors(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "not both" in result.output
+
+
+def test_a_library_error_becomes_a_one_line_message_and_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ecom.aws.session raises AwsNotConfigured (an ecom.errors.EcomError, no click in it):
+    # only the ecom group turns it into click's "Error: ..." line and exit code 1
+    from ecom.aws.session import AwsNotConfigured
+    from ecom.errors import EcomError
+
+    assert issubclass(AwsNotConfigured, EcomError) and not issubclass(
+        AwsNotConfigured, click.ClickException
+    )
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "ECOM_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ECOM_HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    result = CliRunner().invoke(main, ["load"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.startswith("Error: no AWS to talk to")

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ecom import __version__
+from ecom.errors import EcomError
 
 console = Console(stderr=True)
 out = Console()
@@ -46,7 +47,22 @@ def stage_progress() -> Progress:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class EcomGroup(click.Group):
+    """The ``ecom`` group: the one place where the project's exceptions become messages and
+    exit codes (library code raises :class:`ecom.errors.EcomError`, never click's)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EcomError as exc:
+            click.echo(f"Error: {exc}", err=True)  # as click shows its own errors
+            ctx.exit(exc.exit_code)
+
+
+@click.group(
+    cls=EcomGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="ecom")
 def main() -> None:
     """E-commerce clickstream pipeline for REES46-format events.

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecom.errors import EcomError
 from ecom.events import EVENT_TYPES
 
 #: Figures of the full real data set (Oct 2019 - Feb 2020), from shared/data/REES46.md.
@@ -121,7 +122,8 @@ def profile_files(paths: Sequence[str | Path]) -> Profile:
 
         def one(sql: str) -> Any:
             row = con.execute(sql).fetchone()
-            assert row is not None
+            if row is None:  # an aggregate always gives a row; say so if DuckDB ever does not
+                raise EcomError(f"DuckDB returned no row for: {sql}")
             return row
 
         (rows,) = one("select count(*) from ev")

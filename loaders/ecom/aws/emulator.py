@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import click
-
 from ecom.aws import session
 from ecom.aws.stack import deploy
+from ecom.errors import AwsError
 from ecom.warehouse import local_state_dir
 
 
@@ -87,14 +86,10 @@ def start(*, port: int | None = None, wait: float = 30.0) -> Emulator:
     deadline = time.monotonic() + wait
     while not responds(endpoint, timeout=0.5):
         if proc.poll() is not None:
-            raise click.ClickException(
-                f"the moto server exited with code {proc.returncode}; see {log_path}"
-            )
+            raise AwsError(f"the moto server exited with code {proc.returncode}; see {log_path}")
         if time.monotonic() > deadline:
             proc.terminate()
-            raise click.ClickException(
-                f"the moto server did not answer within {wait:.0f}s; see {log_path}"
-            )
+            raise AwsError(f"the moto server did not answer within {wait:.0f}s; see {log_path}")
         time.sleep(0.1)
     region = (
         os.environ.get("AWS_REGION")

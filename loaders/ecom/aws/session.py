@@ -10,7 +10,7 @@ Order of precedence:
 3. Real AWS through boto3's default credential chain (environment, profile, SSO,
    instance role).
 
-If none is available, :class:`AwsNotConfigured` (a ``click.ClickException``) says
+If none is available, :class:`AwsNotConfigured` (an :class:`ecom.errors.AwsError`) says
 what to run. Resource names come from the CloudFormation stack's outputs (stack
 ``$ECOM_STACK``, default ``ecom``); ``ECOM_BUCKET``, ``ECOM_STREAM``,
 ``ECOM_CHECKPOINT_TABLE`` and ``ECOM_METRICS_TABLE`` override single names.
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
-
+from ecom.errors import AwsError
 from ecom.warehouse import local_state_dir
 
 DEFAULT_REGION = "us-east-1"
@@ -41,8 +40,9 @@ UP_HINT = (
 )
 
 
-class AwsNotConfigured(click.ClickException):
-    """No AWS to talk to: neither a running emulator, an endpoint nor credentials."""
+class AwsNotConfigured(AwsError):
+    """No AWS to talk to: neither a running emulator, an endpoint nor credentials; or the
+    stack is not deployed there."""
 
 
 def state_path() -> Path:
@@ -178,25 +178,25 @@ def _load_resources(t: Target) -> Resources:
 
     cfn = client("cloudformation", target_=t)
     try:
-        stacks = cfn.describe_stacks(StackName=t.stack_name)["Stacks"]
+        stack = find_stack(cfn, t.stack_name)
     except ClientError as exc:
-        if "does not exist" in str(exc):
-            raise AwsNotConfigured(
-                f"stack {t.stack_name!r} is not deployed on the {t.describe()}: run `ecom aws up` "
-                "(local) or deploy infra/template.yaml (`ecom aws deploy`), or set ECOM_STACK"
-            ) from exc
-        raise click.ClickException(f"cannot read stack {t.stack_name!r}: {exc}") from exc
+        raise AwsError(f"cannot read stack {t.stack_name!r}: {exc}") from exc
     except BotoCoreError as exc:
         hint = "; is the emulator running? (`ecom aws up`)" if t.kind != "aws" else ""
         raise AwsNotConfigured(f"cannot reach the {t.describe()}: {exc}{hint}") from exc
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    if stack is None:
+        raise AwsNotConfigured(
+            f"stack {t.stack_name!r} is not deployed on the {t.describe()}: run `ecom aws up` "
+            "(local) or deploy infra/template.yaml (`ecom aws deploy`), or set ECOM_STACK"
+        )
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     missing = [
         k
         for k in ("LandingBucketName", "EventStreamName", "CheckpointTableName")
         if k not in outputs
     ]
     if missing:
-        raise click.ClickException(
+        raise AwsError(
             f"stack {t.stack_name!r} lacks the outputs {', '.join(missing)}: redeploy infra/template.yaml"
         )
     return Resources(
@@ -207,6 +207,16 @@ def _load_resources(t: Target) -> Resources:
         outputs=outputs,
         metrics_table=outputs.get("MetricsTableName", ""),
     )
+
+
+def find_stack(cfn: Any, name: str) -> dict[str, Any] | None:
+    """The stack called ``name`` (not deleted), or ``None``: read from the list of stacks,
+    so that a missing stack is an answer, not an error recognised by its message."""
+    for page in cfn.get_paginator("describe_stacks").paginate():
+        for stack in page["Stacks"]:
+            if stack["StackName"] == name and stack["StackStatus"] != "DELETE_COMPLETE":
+                return dict(stack)
+    return None
 
 
 def forget() -> None:

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ecom.errors import EcomError
 from ecom.load.landing import LandingObject
 
 #: Called with (objects done, objects total, note) while a load runs.
 ProgressFn = Callable[[int, int, str], None]
 
 
-class LoadError(RuntimeError):
+class LoadError(EcomError):
     """A load could not run (configuration, lock, unreachable warehouse); nothing was committed."""
 
 

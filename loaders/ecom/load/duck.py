@@ -16,6 +16,7 @@ object is committed with its rows, so a rerun skips exactly what was committed.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -160,6 +161,30 @@ def configure_s3(con: duckdb.DuckDBPyConnection, client: Any) -> None:
     con.execute(f"create or replace secret ecom_landing ({', '.join(options)})")
 
 
+def held_by_another_process(path: Path) -> bool:
+    """Another process holds DuckDB's write lock on ``path`` (a POSIX record lock on the file).
+
+    Asked of the file itself rather than read from DuckDB's error message. Call it only while
+    this process has no connection to ``path`` open: closing our descriptor drops every POSIX
+    lock this process holds on the file.
+    """
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def connect_waiting(path: Path, timeout: float) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to ``timeout`` s while another process (dbt) holds it."""
     deadline = time.monotonic() + timeout
@@ -170,7 +195,7 @@ def connect_waiting(path: Path, timeout: float) -> duckdb.DuckDBPyConnection:
             con.execute(LOAD_AUDIT_DDL_DUCKDB)
             return con
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
+            if not held_by_another_process(path):
                 raise LoadError(f"cannot open the warehouse {path}: {exc}") from exc
             if time.monotonic() >= deadline:
                 raise LockTimeout(

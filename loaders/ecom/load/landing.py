@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ecom.errors import EcomError
 from ecom.stream.records import RECORD_COLUMNS
 
 #: Columns of every landing object, in order (docs/contracts.md): an event's record columns,
@@ -27,7 +28,7 @@ QUARANTINE_PREFIX = "quarantine/load/"
 FORMATS: dict[str, str] = {".csv.gz": "csv", ".parquet": "parquet"}
 
 
-class LandingError(RuntimeError):
+class LandingError(EcomError):
     """The landing zone cannot be reached or is not configured."""
 
 

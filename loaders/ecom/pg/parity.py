@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from ecom.errors import EcomError
+
 #: Schemas dbt builds (seeds and raw are inputs, not results).
 COMPARED_SCHEMAS: tuple[str, ...] = ("staging", "intermediate", "marts")
 
@@ -208,5 +210,6 @@ def compare(
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = con.execute(sql).fetchone()
-    assert row is not None
+    if row is None:  # a count always gives a row; say so if DuckDB ever does not
+        raise EcomError(f"DuckDB returned no row for: {sql}")
     return int(row[0])

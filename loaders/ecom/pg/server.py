@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecom.errors import EcomError
+
 #: Database and superuser of every throwaway cluster.
 DATABASE = "ecom"
 USER = "ecom"
@@ -46,7 +48,7 @@ SERVER_SETTINGS: dict[str, str] = {
 }
 
 
-class PostgresError(RuntimeError):
+class PostgresError(EcomError):
     """PostgreSQL is missing, or a throwaway server could not be started or stopped."""
 
 

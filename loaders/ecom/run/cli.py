@@ -171,7 +171,8 @@ def run_cmd(
     if failure is not None:
         console.print(f"[red]stage {failure.stage} failed[/red]: {failure.reason}")
         raise SystemExit(1)
-    assert rec is not None
+    if rec is None:
+        raise click.ClickException("the reconciliation did not run")
     diverged = rec.diverged
     if diverged is not None:
         console.print(

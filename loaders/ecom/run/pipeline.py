@@ -29,6 +29,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from ecom.blocks import Block
+from ecom.errors import EcomError
 from ecom.events import Event
 from ecom.stream.produce import ProduceReport
 from ecom.stream.producer import Producer, RetryPolicy
@@ -54,7 +55,7 @@ class RunHooks:
     on_client: ClientHook | None = None
 
 
-class StageFailed(RuntimeError):
+class StageFailed(EcomError):
     """A stage could not complete; ``stage`` names it."""
 
     def __init__(self, stage: str, message: str) -> None:
@@ -507,7 +508,8 @@ def _postgres(state: RunState, notify: ProgressFn) -> None:
 def _load(state: RunState, res: Any, client: Any, notify: ProgressFn) -> Any:
     from ecom.load.duck import load_duckdb
 
-    assert state.db_path is not None
+    if state.db_path is None:
+        raise StageFailed("load", "no warehouse path was resolved")
     if state.postgres is not None:
         from ecom.pg.load import load_postgres
 
@@ -533,7 +535,8 @@ def _dbt(state: RunState, args: list[str], stage: str, notify: ProgressFn) -> No
     """Run dbt with the project's profiles, its output in a log file; progress from its node lines."""
     from ecom.warehouse import PROJECT_ROOT, dbt_env, local_state_dir
 
-    assert state.db_path is not None
+    if state.db_path is None:
+        raise StageFailed(stage, "no warehouse path was resolved")
     env = dbt_env()
     env["ECOM_DUCKDB_PATH"] = str(state.db_path)
     if state.postgres is not None:
@@ -557,7 +560,8 @@ def _dbt(state: RunState, args: list[str], stage: str, notify: ProgressFn) -> No
             stderr=subprocess.STDOUT,
             text=True,
         )
-        assert proc.stdout is not None
+        if proc.stdout is None:  # stdout=PIPE always gives one
+            raise StageFailed(stage, "dbt's output could not be read")
         for raw in proc.stdout:
             line = _ANSI.sub("", raw)
             log.write(line)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ecom.run.pipeline import RunState
+from ecom.run.pipeline import RunState, StageFailed
 
 #: Stages in pipeline order (the order divergences are looked for in).
 STAGES = ("source", "produce", "sink", "load", "staging", "marts", "realtime")
@@ -108,7 +108,8 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
     rec = Reconciliation()
     truth = state.ground_truth
     produce = state.produce
-    assert produce is not None and state.load is not None and state.db_path is not None
+    if produce is None or state.load is None or state.db_path is None:
+        raise StageFailed("reconcile", "the produce and load stages have not reported")
 
     # -- source and produce ---------------------------------------------------------------------
     sent_ids = _ids(state.sent_ids)
@@ -235,7 +236,8 @@ def _arrow_ids(ids: np.ndarray) -> Any:
 
 def _one(con: Any, sql: str) -> Any:
     row = con.execute(sql).fetchone()
-    assert row is not None
+    if row is None:  # an aggregate always gives a row; say so if DuckDB ever does not
+        raise StageFailed("reconcile", f"DuckDB returned no row for: {sql}")
     return row[0] if len(row) == 1 else row
 
 

@@ -6,8 +6,10 @@ import bisect
 import time
 from typing import Any
 
+from ecom.errors import EcomError
 
-class StreamNotFound(RuntimeError):
+
+class StreamNotFound(EcomError):
     """The stream does not exist: a configuration problem, not something to dead-letter."""
 
 

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecom import quarantine as quarantine_records
+from ecom.errors import EcomError
 from ecom.events import Event, parse_fields
 from ecom.load.landing import LANDING_COLUMNS
 from ecom.stream.records import decode_record
@@ -439,7 +440,8 @@ class Sink:
             if shard_end and not state.checkpoint.shard_end:
                 self._advance(state, state.checkpoint.sequence_number, True, "")
             return
-        assert batch.first_seq is not None and batch.last_seq is not None and batch.dt
+        if batch.first_seq is None or batch.last_seq is None or not batch.dt:
+            raise EcomError(f"shard {state.shard_id}: a non-empty batch without its sequence range")
         note = ""
         if batch.quarantine:
             qkey = f"{QUARANTINE_PREFIX}/shard={state.shard_id}/{batch.first_seq}.jsonl"
