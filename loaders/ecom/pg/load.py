@@ -22,9 +22,7 @@ parser, the same quarantine file), recorded in ``raw.file_loads``.
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -136,12 +134,6 @@ def ensure_raw_tables(con: Any) -> None:
 # -- bulk transfer: a DuckDB query's rows into a PostgreSQL table, by COPY -----------------------
 
 
-@contextmanager
-def _scratch() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="ecom-pg-load-") as folder:
-        yield Path(folder)
-
-
 def copy_query(
     duck: duckdb.DuckDBPyConnection,
     query: str,
@@ -149,30 +141,33 @@ def copy_query(
     table: str,
     columns: Sequence[str],
     params: dict[str, Any] | None = None,
-    block: int = 1 << 20,
+    batch_rows: int = 100_000,
 ) -> int:
     """Write ``query``'s rows (DuckDB) into ``table`` (PostgreSQL) with ``COPY ... FROM STDIN``.
 
-    DuckDB writes the rows as CSV (NULL unquoted and empty, an empty string as ``""``: what
-    PostgreSQL's CSV COPY reads back as NULL and ''), which is streamed in 1 MiB blocks.
-    Returns the rows copied.
+    The rows stream as Arrow record batches, each written as CSV by Arrow's writer (text
+    quoted, NULL unquoted and empty: what PostgreSQL's CSV COPY reads back as '' and NULL;
+    timestamps with their microseconds) and sent by a writer thread, so that the next batch
+    is produced while PostgreSQL parses the last. Returns the rows copied.
     """
-    with _scratch() as folder:
-        path = folder / "rows.csv"
-        duck.execute(
-            f"copy ({query}) to '{path}' (format csv, header false, quote '\"', escape '\"',"
-            " timestampformat '%Y-%m-%d %H:%M:%S.%f')",
-            params or {},
-        )
-        cols = ", ".join(columns)
-        with pg.cursor() as cur:
-            with (
-                cur.copy(f"copy {table} ({cols}) from stdin (format csv)") as copy,
-                open(path, "rb") as f,
-            ):
-                while chunk := f.read(block):
-                    copy.write(chunk)
-            return int(cur.rowcount)
+    import io
+
+    import pyarrow.csv as pacsv
+    from psycopg.copy import QueuedLibpqWriter
+
+    options = pacsv.WriteOptions(include_header=False, batch_size=8192)
+    reader = duck.execute(query, params or {}).to_arrow_reader(batch_rows)
+    cols = ", ".join(columns)
+    with pg.cursor() as cur:
+        with cur.copy(
+            f"copy {table} ({cols}) from stdin (format csv)", writer=QueuedLibpqWriter(cur)
+        ) as copy:
+            for batch in reader:
+                if batch.num_rows:
+                    buffer = io.BytesIO()
+                    pacsv.write_csv(batch, buffer, options)
+                    copy.write(buffer.getbuffer())
+        return int(cur.rowcount)
 
 
 # -- the landing zone ----------------------------------------------------------------------------
