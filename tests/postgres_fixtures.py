@@ -16,6 +16,7 @@ installs it; ``make test`` does so first): a missing server must not pass silent
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ class PostgresDatabase:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer.start()
+    server = PostgresServer.start(owner=os.getpid())  # stopped even if the session is killed
     try:
         yield server
     finally:

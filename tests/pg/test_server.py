@@ -98,3 +98,23 @@ def test_cli_up_status_env_down(tmp_path: Path) -> None:
     assert down.returncode == 0 and "stopped" in down.stdout
     assert not Path(state["root"]).exists()
     assert run("status").returncode == 1
+
+
+def test_a_killed_owner_does_not_leave_its_server_running(tmp_path: Path) -> None:
+    # given a process that starts a server it watches, then is killed before stopping it
+    script = (
+        "import os, signal, sys\n"
+        "from ecom.pg.server import PostgresServer\n"
+        "s = PostgresServer.start(owner=os.getpid())\n"
+        "print(s.root, int((s.data_dir / 'postmaster.pid').read_text().split()[0]), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr
+    root, pid = proc.stdout.split()
+    # then the watchdog stops the server and deletes its folder
+    assert gone(int(pid), timeout=20)
+    deadline = time.monotonic() + 10
+    while Path(root).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(root).exists()

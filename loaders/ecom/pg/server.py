@@ -108,9 +108,17 @@ class PostgresServer:
 
     @classmethod
     def start(
-        cls, *, parent: Path | None = None, settings: dict[str, str] | None = None
+        cls,
+        *,
+        parent: Path | None = None,
+        settings: dict[str, str] | None = None,
+        owner: int | None = None,
     ) -> PostgresServer:
-        """initdb + pg_ctl start in a new temporary folder; retries another port if one is taken."""
+        """initdb + pg_ctl start in a new temporary folder; retries another port if one is taken.
+
+        With ``owner`` (a process id), a watchdog stops the server and deletes its folder when
+        that process ends, however it ends (ecom.pg.watchdog); tests pass their own pid.
+        """
         bindir = find_bindir()
         runner = _server_user()
         root = Path(tempfile.mkdtemp(prefix="ecom-pg-", dir=parent))
@@ -131,6 +139,8 @@ class PostgresServer:
             else:
                 raise PostgresError(f"PostgreSQL did not start: {last}")
             server._create_database()
+            if owner is not None:
+                server._watch(owner)
             return server
         except BaseException:
             _stop_quietly(bindir, root)
@@ -282,6 +292,25 @@ class PostgresServer:
             raise PostgresError(
                 f"pg_ctl start failed on port {self.port}: {result.stderr.strip()} {log}".strip()
             )
+
+    def _watch(self, owner: int) -> None:
+        import sys
+
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ecom.pg.watchdog",
+                str(owner),
+                str(self.root),
+                str(self.bindir),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd="/",
+        )
 
     def _create_database(self) -> None:
         deadline = time.monotonic() + 30
