@@ -142,6 +142,19 @@ def _counters(event: Event) -> list[tuple[str, int]]:
     return out
 
 
+#: Most clauses one event adds to one item (types, units, rev, neg and a category's three).
+EVENT_CLAUSES = 8
+
+
+def touched(event: Event) -> list[Key]:
+    """The items an event changes."""
+    day = day_pk(event.event_time[:10])
+    keys = [hour_key(event), (day, TOTAL_SK), (day, brand_sk(event.brand or NONE_KEY))]
+    if event.event_type == "purchase":
+        keys.append((day, product_sk(event.product_id)))
+    return keys
+
+
 def add_event(deltas: dict[Key, ItemDelta], event: Event) -> None:
     """Add one event's contribution to every item it touches."""
     t = event.event_time

@@ -30,6 +30,7 @@ from typing import Any
 
 from ecom.events import Event
 from ecom.realtime.model import (
+    EVENT_CLAUSES,
     FINE_TTL_SECONDS,
     LATEST_KEY,
     SEEN_DIGITS,
@@ -39,6 +40,7 @@ from ecom.realtime.model import (
     hour_key,
     position_key,
     seen_id,
+    touched,
 )
 
 #: TransactWriteItems takes at most 100 items; one place is kept for the shard position.
@@ -106,6 +108,7 @@ class MetricsStore:
         base_delay: float = 0.05,
         max_delay: float = 2.0,
         max_items: int = MAX_ITEMS,
+        max_clauses: int = MAX_CLAUSES,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -115,6 +118,7 @@ class MetricsStore:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.max_items = max_items
+        self.max_clauses = max_clauses
         self.sleep = sleep
         self.clock = clock
 
@@ -177,16 +181,16 @@ class MetricsStore:
             result.duplicates += len(pending) - len(fresh)
             pending = fresh
             versions = {k: v for k, (v, _) in state.items()}
-            groups = self._groups(pending) or [[]]
+            groups = self._groups(pending) or [([], {})]
             try:
-                for i, group in enumerate(groups):
+                for i, (group, deltas) in enumerate(groups):
                     last = i == len(groups) - 1
                     seq = last_seq if (last and with_position) else None
                     try:
-                        written = self._commit(group, versions, stream, shard_id, seq)
+                        written = self._commit(deltas, versions, stream, shard_id, seq)
                     except _PositionAhead:
                         with_position = False
-                        written = self._commit(group, versions, stream, shard_id, None)
+                        written = self._commit(deltas, versions, stream, shard_id, None)
                     result.transactions += 1 if written else 0
                     result.writes += written
                     result.applied += len(group)
@@ -204,39 +208,36 @@ class MetricsStore:
 
     _throttled = 0
 
-    def _groups(self, events: list[Event]) -> list[list[Event]]:
-        """Split ``events`` so that each transaction stays within DynamoDB's limits."""
-        groups: list[list[Event]] = []
+    def _groups(self, events: list[Event]) -> list[tuple[list[Event], dict[Key, ItemDelta]]]:
+        """Split ``events`` so that each transaction stays within DynamoDB's limits; each group
+        with its deltas (every event aggregated once)."""
+        groups: list[tuple[list[Event], dict[Key, ItemDelta]]] = []
         group: list[Event] = []
         deltas: dict[Key, ItemDelta] = {}
         for event in events:
-            probe: dict[Key, ItemDelta] = {}
-            add_event(probe, event)
-            over = len(deltas.keys() | probe.keys()) > self.max_items or any(
-                k in deltas and deltas[k].clauses + d.clauses > MAX_CLAUSES
-                for k, d in probe.items()
+            keys = touched(event)
+            new = sum(1 for k in keys if k not in deltas)
+            full = len(deltas) + new > self.max_items or any(
+                k in deltas and deltas[k].clauses > self.max_clauses - EVENT_CLAUSES for k in keys
             )
-            if over and group:
-                groups.append(group)
+            if full and group:
+                groups.append((group, deltas))
                 group, deltas = [], {}
             group.append(event)
             add_event(deltas, event)
         if group:
-            groups.append(group)
+            groups.append((group, deltas))
         return groups
 
     def _commit(
         self,
-        group: list[Event],
+        deltas: dict[Key, ItemDelta],
         versions: dict[Key, int | None],
         stream: str,
         shard_id: str,
         last_seq: str | None,
     ) -> int:
         """One transaction: the group's deltas, its entries into ``ev``, and the position."""
-        deltas: dict[Key, ItemDelta] = {}
-        for event in group:
-            add_event(deltas, event)
         expires = int(self.clock()) + FINE_TTL_SECONDS
         items: list[dict[str, Any]] = []
         hours: list[Key] = []
