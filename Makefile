@@ -79,11 +79,11 @@ screenshots: setup browser-setup ## dashboard screenshots into docs/img (runs th
 
 # The semantic layer (MetricFlow) on the local warehouse: validate every metric, then the
 # headline metrics by month. METRICS / GROUP_BY pick others.
-METRICS ?= revenue,orders,average_order_value,sessions,session_conversion_rate,churn_rate
+METRICS ?= revenue,orders,average_order_value,buyers,sessions,session_conversion_rate,cart_abandonment_rate
 GROUP_BY ?= metric_time__month
 metrics: setup ## validate the semantic layer and query metrics (METRICS=..., GROUP_BY=...)
 	$(BIN)/ecom metrics validate
-	$(BIN)/ecom metrics query --no-parse --metrics $(METRICS) --group-by $(GROUP_BY)
+	$(BIN)/ecom metrics query --no-parse --metrics $(METRICS) --group-by $(GROUP_BY) --order $(GROUP_BY)
 
 bench: setup ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks
