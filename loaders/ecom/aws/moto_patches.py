@@ -1,4 +1,4 @@
-"""One fix to the emulator (moto 5.2), applied wherever the project runs a moto server.
+"""Two fixes to the emulator (moto 5.2), applied wherever the project runs a moto server.
 
 moto's ``TransactWriteItems`` keeps a rollback copy by deep-copying the *whole table* once
 per item of the transaction, so a 90-item transaction on a table of a few thousand items
@@ -7,6 +7,11 @@ transactions). :func:`apply` replaces it with the same algorithm that keeps a co
 item the transaction touches instead, and puts those back on rollback. What a client sees
 is unchanged: the same validations, the same conditions evaluated in the same order, the
 same ``TransactionCanceledException`` with one reason per item, all or nothing.
+
+moto also checks an update expression for overlapping paths once per node of its (nested)
+action list, each time over the whole subtree: quadratic in the clauses of one expression.
+The check now runs once, on the outermost node, which sees every action: the same
+expressions are refused with the same error.
 """
 
 from __future__ import annotations
@@ -128,6 +133,18 @@ def apply() -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+
+    from moto.dynamodb.parsing.ast_nodes import UpdateExpression  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.validators import OverlappingPathsValidator
+
+    check = OverlappingPathsValidator.check_for_overlapping_paths
+
+    def outermost_only(self: Any, node: Any) -> Any:
+        if isinstance(getattr(node, "parent", None), UpdateExpression):
+            return node  # checked with every other action by the outermost node
+        return check(self, node)
+
+    OverlappingPathsValidator.check_for_overlapping_paths = outermost_only  # type: ignore[method-assign]
     _applied = True
 
 

@@ -55,9 +55,10 @@ class ProcessReport:
     writes: int = 0  # DynamoDB item writes
     throttled: int = 0  # DynamoDB attempts refused and retried
     conflicts: int = 0
+    days: set[str] = field(default_factory=set)  # UTC event dates of the events applied
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "quarantine_keys"}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("quarantine_keys", "days")}
         out["quarantined_by_reason"] = dict(sorted(self.quarantined_by_reason.items()))
         return out
 
@@ -119,6 +120,7 @@ class Processor:
             report.quarantined += len(d.quarantined)
             report.quarantined_by_reason.update(q.reason for q in d.quarantined)
         report.applied += result.applied
+        report.days.update(e.event_time[:10] for e in events)
         report.duplicates += result.duplicates
         report.transactions += result.transactions
         report.writes += result.writes

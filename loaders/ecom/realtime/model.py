@@ -5,7 +5,7 @@ One DynamoDB table, keys ``pk`` (partition) and ``sk`` (sort), all UTC event tim
 ================  ==============  ==========================================================
 pk                sk              holds
 ================  ==============  ==========================================================
-``d#<day>``       ``h#<HH>#<n>``  the hour: its counters; ``ev``, one entry per event applied
+``d#<day>``       ``h#<HH>#<n>``  the hour: ``ev``, one entry per event applied
                                   (string set of ``<id>`` (16 hex digits of the event_id)
                                   ``<MM>`` (minute) ``<t>`` (type letter) ``<cents>``
                                   (purchases)); ``act``, the users ``<MM>u<user_id>`` and
@@ -18,8 +18,8 @@ pk                sk              holds
 ``latest``        ``latest``      ``t``: the latest event time applied
 ================  ==============  ==========================================================
 
-The minute figures are read from ``ev`` (a set: adding an entry twice changes nothing), so an
-hour costs a handful of update clauses however many events it holds; an hour item holds about
+The minute and hour figures are read from ``ev`` (a set: adding an entry twice changes
+nothing), so an hour costs four update clauses however many events it holds; an hour item holds about
 10,000 events (DynamoDB's 400 KB), and ``HOUR_SHARDS`` spreads a busier hour over more items.
 
 Counters (``METRICS``): events per type, ``units`` (purchases at a price >= 0, as the marts
@@ -167,7 +167,6 @@ def add_event(deltas: dict[Key, ItemDelta], event: Event) -> None:
     by_brand = deltas.setdefault((day, brand_sk(brand)), ItemDelta())
     category = f"c{SEP}{event.category_code or NONE_KEY}"
     for name, n in counters:
-        hour.numbers[name] += n
         total.numbers[name] += n
         if name != "neg":
             total.numbers[f"{category}{SEP}{name}"] += n

@@ -153,15 +153,9 @@ class MetricsReader:
             for item in self._query(pk, "h#"):
                 hour = int(item["sk"]["S"].split("#")[1])
                 at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-                numbers = _numbers(item)
-                if grain == "hour":
-                    if at in sums:
-                        for metric in METRICS:
-                            sums[at][metric] += numbers.get(metric, 0)
-                    continue
                 for text in item.get("ev", {}).get("SS", []):
                     _, minute, event_type, price = parse_entry(text)
-                    bucket = at.replace(minute=minute)
+                    bucket = at.replace(minute=minute) if grain == "minute" else at
                     if bucket not in sums:
                         continue
                     figures = sums[bucket]
@@ -186,10 +180,12 @@ class MetricsReader:
 
     # -- breakdowns and top lists ----------------------------------------------------------------
 
-    def _dimension_rows(self, dimension: str, day: str) -> dict[str, dict[str, int]]:
+    def _dimension_rows(
+        self, dimension: str, day: str, total: dict[str, Any] | None = None
+    ) -> dict[str, dict[str, int]]:
         rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         if dimension == "category":
-            items = [self._get(day_pk(day), TOTAL_SK)]
+            items = [total if total is not None else self._get(day_pk(day), TOTAL_SK)]
             prefix = f"c{SEP}"
         else:
             items = self._query(day_pk(day), "b#")
@@ -306,9 +302,12 @@ class MetricsReader:
 
     def day_figures(self, day: str) -> dict[str, Any]:
         """A day's raw figures: shop totals, and per category and brand (integers, cents)."""
-        total = _numbers(self._get(day_pk(day), TOTAL_SK))
+        item = self._get(day_pk(day), TOTAL_SK)
+        total = _numbers(item)
         return {
             "total": {m: total.get(m, 0) for m in METRICS},
-            "category": {k: dict(v) for k, v in self._dimension_rows("category", day).items()},
+            "category": {
+                k: dict(v) for k, v in self._dimension_rows("category", day, item).items()
+            },
             "brand": {k: dict(v) for k, v in self._dimension_rows("brand", day).items()},
         }
