@@ -220,8 +220,10 @@ def run(ctx: Context) -> list[Result]:
             # the filter change: a brand picked in the sidebar
             page.locator(".st-key-f_brand input").click()
             page.keyboard.type(brand)
+            option = page.get_by_role("option", name=brand, exact=True)
+            option.wait_for(timeout=30_000)
             t1 = time.perf_counter()
-            page.keyboard.press("Enter")
+            option.click()
             page.locator(".st-key-kpi-revenue", has_text=f"{brand_revenue:,.2f}").wait_for(
                 timeout=120_000
             )
@@ -289,7 +291,7 @@ def run(ctx: Context) -> list[Result]:
             filter_rerender / bare_query_brand,
             f"app adds < {TARGET_OVERHEAD_S:g} s",
             filter_rerender - bare_query_brand < TARGET_OVERHEAD_S,
-            notes=f"brand {brand!r}: from Enter in the brand filter to the headline revenue showing "
+            notes=f"brand {brand!r}: from clicking the brand in the filter to the headline revenue showing "
             f"{brand_revenue:,.2f} (the baseline's figure) and every chart drawn; "
             f"the app added {filter_rerender - bare_query_brand:,.2f} s.",
         ),
