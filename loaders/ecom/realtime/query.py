@@ -13,7 +13,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ecom.events import EVENT_TYPES
-from ecom.realtime.model import LATEST_KEY, METRICS, SEP, TOTAL_SK, day_pk, parse_entry
+from ecom.realtime.model import (
+    BRAND_SLOTS,
+    LATEST_KEY,
+    METRICS,
+    PRODUCT_SLOTS,
+    SEP,
+    TOTAL_SK,
+    day_pk,
+    parse_entry,
+)
 
 GRAINS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 #: Most buckets one totals request may ask for (a day of minutes, a month of hours, a year of days).
@@ -125,6 +134,17 @@ class MetricsReader:
         )
         return item
 
+    def _get_many(self, pk: str, sks: list[str]) -> list[dict[str, Any]]:
+        """Items of one partition by sort key (BatchGetItem: the slots of a day are known)."""
+        keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for sk in sks]
+        request: dict[str, Any] = {self.table: {"Keys": keys}}
+        items: list[dict[str, Any]] = []
+        while request:
+            resp = self.dynamodb.batch_get_item(RequestItems=request)
+            items.extend(resp.get("Responses", {}).get(self.table, []))
+            request = resp.get("UnprocessedKeys") or {}
+        return items
+
     # -- totals ----------------------------------------------------------------------------------
 
     def totals(self, start: datetime, end: datetime, grain: str) -> dict[str, Any]:
@@ -188,7 +208,7 @@ class MetricsReader:
             items = [total if total is not None else self._get(day_pk(day), TOTAL_SK)]
             prefix = f"c{SEP}"
         else:
-            items = self._query(day_pk(day), "b#")
+            items = self._get_many(day_pk(day), [f"b#{i}" for i in range(BRAND_SLOTS)])
             prefix = ""
         for item in items:
             for name, value in _numbers(item).items():
@@ -223,7 +243,7 @@ class MetricsReader:
         day = parse_day(day_text)
         rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         if kind == "products":
-            for item in self._query(day_pk(day), "p#"):
+            for item in self._get_many(day_pk(day), [f"p#{i}" for i in range(PRODUCT_SLOTS)]):
                 for name, value in _numbers(item).items():
                     key, _, metric = name.rpartition(SEP)
                     rows[key][metric] += value
