@@ -15,12 +15,16 @@ PROFILES_DIR = PROJECT_ROOT / "profiles"
 
 def local_state_dir() -> Path:
     """Git-ignored folder for the local warehouse and emulator state (``ECOM_HOME`` overrides)."""
-    return Path(os.environ.get("ECOM_HOME", PROJECT_ROOT / ".ecom"))
+    from ecom import settings
+
+    return settings.get().home or PROJECT_ROOT / ".ecom"
 
 
 def duckdb_path() -> Path:
     """The local DuckDB warehouse file (``ECOM_DUCKDB_PATH`` overrides)."""
-    return Path(os.environ.get("ECOM_DUCKDB_PATH", local_state_dir() / "warehouse.duckdb"))
+    from ecom import settings
+
+    return settings.get().duckdb_path or local_state_dir() / "warehouse.duckdb"
 
 
 def dbt_env() -> dict[str, str]:

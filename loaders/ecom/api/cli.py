@@ -39,7 +39,9 @@ def serve(host: str, port: int) -> None:
     from ecom.aws import session
 
     generated = None
-    if not (os.environ.get("ECOM_API_KEYS") or os.environ.get("ECOM_API_KEY")):
+    from ecom import settings
+
+    if settings.get().api_key_set() is None:
         generated = secrets.token_urlsafe(24)
         os.environ["ECOM_API_KEY"] = generated
     app = app_from_environment()

@@ -37,7 +37,6 @@ import contextlib
 import hmac
 import json
 import logging
-import os
 import queue
 import re
 import time
@@ -367,9 +366,9 @@ _app: IngestApp | None = None
 
 def api_keys_from_env() -> frozenset[str] | None:
     """``ECOM_API_KEYS`` (comma-separated) or ``ECOM_API_KEY``; ``None`` when neither is set."""
-    raw = os.environ.get("ECOM_API_KEYS") or os.environ.get("ECOM_API_KEY") or ""
-    keys = frozenset(k.strip() for k in raw.split(",") if k.strip())
-    return keys or None
+    from ecom import settings
+
+    return settings.get().api_key_set()
 
 
 def app_from_environment() -> IngestApp:
@@ -383,8 +382,10 @@ def app_from_environment() -> IngestApp:
     config = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32)
     # the producer retries PutRecords itself (API_RETRY): no second layer of retries under it
     put_config = config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
-    stream, bucket = os.environ.get("ECOM_STREAM"), os.environ.get("ECOM_BUCKET")
-    metrics_table = os.environ.get("ECOM_METRICS_TABLE", "")
+    from ecom import settings
+
+    env = settings.get()
+    stream, bucket, metrics_table = env.stream, env.bucket, env.metrics_table or ""
     if stream and bucket:
         kinesis = boto3.client("kinesis", config=put_config)
         s3 = boto3.client("s3", config=config)

@@ -48,13 +48,13 @@ def up(port: int | None, shards: int | None, prefix: str | None) -> None:
     updated in place. Its endpoint is recorded in $ECOM_HOME/aws.json (default
     .ecom/aws.json), which every other command reads.
     """
-    import os
-
+    from ecom import settings
     from ecom.aws import emulator, session
 
-    if os.environ.get("AWS_ENDPOINT_URL"):
+    endpoint = settings.get().aws_endpoint_url
+    if endpoint:
         console.print(
-            f"[yellow]note[/yellow] AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set and takes "
+            f"[yellow]note[/yellow] AWS_ENDPOINT_URL={endpoint} is set and takes "
             "precedence over the emulator; unset it to use the emulator."
         )
     emu = emulator.start(port=port)

@@ -91,11 +91,7 @@ def start(*, port: int | None = None, wait: float = 30.0) -> Emulator:
             proc.terminate()
             raise AwsError(f"the moto server did not answer within {wait:.0f}s; see {log_path}")
         time.sleep(0.1)
-    region = (
-        os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-        or session.DEFAULT_REGION
-    )
+    region = session.region()
     state = {
         "endpoint": endpoint,
         "pid": proc.pid,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ecom import settings
 from ecom.errors import AwsError
 from ecom.warehouse import local_state_dir
 
@@ -85,20 +86,26 @@ class Target:
         return f"AWS ({self.region})"
 
 
-def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+def region() -> str:
+    """The region: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1."""
+    return settings.get().aws_region or DEFAULT_REGION
 
 
 def stack_name() -> str:
-    return os.environ.get("ECOM_STACK", DEFAULT_STACK)
+    return settings.get().stack
+
+
+def wants_real_aws() -> bool:
+    """``ECOM_AWS=aws``: skip a recorded local emulator."""
+    return settings.get().aws_mode.lower() == "aws"
 
 
 def target() -> Target:
     """Resolve where AWS is (see the module docstring), or raise :class:`AwsNotConfigured`."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = settings.get().aws_endpoint_url
     if endpoint:
-        return Target("endpoint", endpoint.rstrip("/"), _region(), stack_name())
-    if os.environ.get("ECOM_AWS", "").lower() != "aws":
+        return Target("endpoint", endpoint.rstrip("/"), region(), stack_name())
+    if not wants_real_aws():
         state = read_state()
         if state is not None:
             if not pid_alive(int(state.get("pid", -1))):
@@ -113,7 +120,7 @@ def target() -> Target:
 
     if boto3.session.Session().get_credentials() is None:
         raise AwsNotConfigured(f"no AWS to talk to: {UP_HINT}")
-    return Target("aws", None, _region(), stack_name())
+    return Target("aws", None, region(), stack_name())
 
 
 _lock = threading.Lock()
@@ -163,13 +170,14 @@ def resources(target_: Target | None = None) -> Resources:
     if cached is None:
         cached = _load_resources(t)
         _resources[key] = cached
+    env = settings.get()
     return Resources(
-        bucket=os.environ.get("ECOM_BUCKET", cached.bucket),
-        stream=os.environ.get("ECOM_STREAM", cached.stream),
-        checkpoint_table=os.environ.get("ECOM_CHECKPOINT_TABLE", cached.checkpoint_table),
+        bucket=env.bucket or cached.bucket,
+        stream=env.stream or cached.stream,
+        checkpoint_table=env.checkpoint_table or cached.checkpoint_table,
         stack_name=cached.stack_name,
         outputs=cached.outputs,
-        metrics_table=os.environ.get("ECOM_METRICS_TABLE", cached.metrics_table),
+        metrics_table=env.metrics_table or cached.metrics_table,
     )
 
 

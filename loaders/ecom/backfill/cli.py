@@ -153,7 +153,7 @@ def _aws(call: Callable[[], T]) -> T:
 
 
 def _java_home() -> bool:
-    import os
+    from ecom import settings
 
-    home = os.environ.get("JAVA_HOME")
+    home = settings.get().java_home
     return home is not None and Path(home, "bin", "java").exists()

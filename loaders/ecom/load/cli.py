@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -13,11 +12,17 @@ def register(group: click.Group) -> None:
     group.add_command(load_cmd)
 
 
+def _default_target() -> str:
+    from ecom import settings
+
+    return settings.get().load_target
+
+
 @click.command("load")
 @click.option(
     "--target",
     type=click.Choice(["duckdb", "redshift", "postgres"]),
-    default=lambda: os.environ.get("ECOM_LOAD_TARGET", "duckdb"),
+    default=lambda: _default_target(),
     show_default="duckdb, or $ECOM_LOAD_TARGET",
     help="Warehouse to load into.",
 )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,7 +68,9 @@ def s3_client() -> Any:
 
 def landing_bucket() -> str:
     """The landing bucket: ``ECOM_BUCKET``, else the one the deployed stack declares."""
-    bucket = os.environ.get("ECOM_BUCKET")
+    from ecom import settings
+
+    bucket = settings.get().bucket
     if bucket:
         return bucket
     session = _aws_session()

@@ -25,12 +25,12 @@ Any error before ``COMMIT`` sends ``ROLLBACK``: nothing of the load stays.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from ecom import settings
 from ecom.load import checks
 from ecom.load.core import LoadError, LoadReport, ObjectResult, new_load_id, pending, utc_now
 from ecom.load.landing import (
@@ -127,32 +127,35 @@ class RedshiftSettings:
 
     @classmethod
     def from_env(cls) -> RedshiftSettings:
-        role = os.environ.get("ECOM_REDSHIFT_IAM_ROLE")
+        env = settings.get()
+        role = env.redshift_iam_role
         if not role:
             raise LoadError(
                 "ECOM_REDSHIFT_IAM_ROLE is not set: the ARN of the IAM role Redshift assumes to "
                 "read the landing bucket (arn:aws:iam::<account>:role/<name>)"
             )
-        return cls(iam_role=role, region=os.environ.get("ECOM_REDSHIFT_S3_REGION"))
+        return cls(iam_role=role, region=env.redshift_s3_region)
 
 
 def connect_from_env() -> Any:
     """A redshift_connector connection from the same variables as the dbt ``redshift`` target."""
     import redshift_connector
 
-    missing = [
-        name
-        for name in ("REDSHIFT_HOST", "REDSHIFT_USER", "DBT_ENV_SECRET_REDSHIFT_PASSWORD")
-        if not os.environ.get(name)
-    ]
-    if missing:
+    env = settings.get()
+    given = {
+        "REDSHIFT_HOST": env.redshift_host,
+        "REDSHIFT_USER": env.redshift_user,
+        "DBT_ENV_SECRET_REDSHIFT_PASSWORD": env.redshift_password,
+    }
+    missing = [name for name, value in given.items() if not value]
+    if missing or not (env.redshift_host and env.redshift_user and env.redshift_password):
         raise LoadError(f"Redshift target needs {', '.join(missing)} in the environment")
     con = redshift_connector.connect(
-        host=os.environ["REDSHIFT_HOST"],
-        port=int(os.environ.get("REDSHIFT_PORT", "5439")),
-        database=os.environ.get("REDSHIFT_DATABASE", "dev"),
-        user=os.environ["REDSHIFT_USER"],
-        password=os.environ["DBT_ENV_SECRET_REDSHIFT_PASSWORD"],
+        host=env.redshift_host,
+        port=env.redshift_port,
+        database=env.redshift_database,
+        user=env.redshift_user,
+        password=env.redshift_password.get_secret_value(),
     )
     con.autocommit = True  # the loader sends BEGIN / COMMIT / ROLLBACK itself
     return con

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from ecom.warehouse import PROFILES_DIR, PROJECT_ROOT, dbt_env, local_state_dir, run_dbt
+from ecom.warehouse import PROJECT_ROOT, dbt_env, local_state_dir, run_dbt
 
 #: The metrics every consumer (dashboard, PowerBI, API) agrees on, by name.
 AGREED_METRICS: tuple[str, ...] = (
@@ -71,8 +70,7 @@ def prepare(workdir: Path | None = None) -> Path:
 
 def mf_env(workdir: Path) -> dict[str, str]:
     """Environment for ``mf``: the project's profiles, the local warehouse, this project folder."""
-    env = dbt_env()
-    env["DBT_PROFILES_DIR"] = os.environ.get("DBT_PROFILES_DIR", str(PROFILES_DIR))
+    env = dbt_env()  # DBT_PROFILES_DIR: the caller's, else the project's profiles
     env["DBT_PROJECT_DIR"] = str(workdir)
     return env
 

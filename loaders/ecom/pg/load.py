@@ -21,7 +21,6 @@ parser, the same quarantine file), recorded in ``raw.file_loads``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Any
 import duckdb
 
 from ecom import quarantine as quarantine_records
+from ecom import settings
 from ecom.files import FileLoadReport
 from ecom.load import checks
 from ecom.load.core import LoadError, LoadReport, ObjectResult, ProgressFn, new_load_id, pending
@@ -94,18 +94,19 @@ class PostgresSettings:
 
     @classmethod
     def from_env(cls) -> PostgresSettings:
-        if "DBT_ENV_SECRET_POSTGRES_PASSWORD" not in os.environ:
+        env = settings.get()
+        if env.postgres_password is None:
             raise LoadError(
                 "the postgres target needs POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, "
                 "POSTGRES_DATABASE and DBT_ENV_SECRET_POSTGRES_PASSWORD in the environment "
                 '(`eval "$(ecom postgres up)"` starts a local server and sets them)'
             )
         return cls(
-            host=os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-            port=int(os.environ.get("POSTGRES_PORT", "5432")),
-            database=os.environ.get("POSTGRES_DATABASE", "ecom"),
-            user=os.environ.get("POSTGRES_USER", "ecom"),
-            password=os.environ["DBT_ENV_SECRET_POSTGRES_PASSWORD"],
+            host=env.postgres_host,
+            port=env.postgres_port,
+            database=env.postgres_database,
+            user=env.postgres_user,
+            password=env.postgres_password.get_secret_value(),
         )
 
     def connect(self, **kwargs: Any) -> Any:

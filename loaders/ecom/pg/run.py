@@ -8,7 +8,6 @@ copy as the parity test's, values unchanged), and the checks run on that copy.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,11 @@ def run_server() -> tuple[PostgresSettings, dict[str, str], str]:
     """(settings, dbt env, how it was found): the server the environment names (the
     ``postgres`` target's variables), else the one ``ecom postgres up`` runs, else a new one
     started now and left running like ``ecom postgres up``'s (``ecom postgres down`` stops it)."""
-    if "DBT_ENV_SECRET_POSTGRES_PASSWORD" in os.environ:
+    from ecom import settings as ecom_settings
+
+    if ecom_settings.get().postgres_password is not None:
         settings = PostgresSettings.from_env()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k.startswith("POSTGRES_") or k == "DBT_ENV_SECRET_POSTGRES_PASSWORD"
-        }
+        env = ecom_settings.get().group_env("PostgreSQL")
         return settings, env, f"{settings.host}:{settings.port} (from the environment)"
     from ecom.pg.cli import running_server, state_file
     from ecom.pg.server import PostgresServer

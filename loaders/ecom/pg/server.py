@@ -54,8 +54,10 @@ class PostgresError(EcomError):
 
 def find_bindir() -> Path:
     """The folder of ``initdb``/``pg_ctl``: $ECOM_PG_BINDIR, PATH, or Debian's newest version."""
-    configured = os.environ.get("ECOM_PG_BINDIR")
-    candidates: list[Path] = [Path(configured)] if configured else []
+    from ecom import settings
+
+    configured = settings.get().pg_bindir
+    candidates: list[Path] = [configured] if configured else []
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).parent)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,7 +162,9 @@ def processor_from_environment() -> Processor:
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 3})
-    table, bucket = os.environ.get("ECOM_METRICS_TABLE"), os.environ.get("ECOM_BUCKET")
+    from ecom import settings
+
+    table, bucket = settings.get().metrics_table, settings.get().bucket
     if table and bucket:
         return Processor(
             boto3.client("dynamodb", config=config),

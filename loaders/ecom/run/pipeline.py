@@ -13,7 +13,6 @@ throttle, duplicate or drop calls on the real clients.
 from __future__ import annotations
 
 import calendar
-import os
 import re
 import shutil
 import subprocess
@@ -297,7 +296,9 @@ def _aws(state: RunState, client: Callable[[str, Any], Any] | Any, notify: Progr
     from ecom.aws import emulator, session
 
     notify("aws", 0, None, "resolving AWS")
-    if not os.environ.get("AWS_ENDPOINT_URL") and os.environ.get("ECOM_AWS", "").lower() != "aws":
+    from ecom import settings
+
+    if not settings.get().aws_endpoint_url and not session.wants_real_aws():
         emu = emulator.start()
         if emu.started:
             state.emulator_started = emu.pid
