@@ -80,6 +80,7 @@ def funnel(steps: pd.DataFrame) -> Spec:
             ],
         ),
         "Session funnel: any order and strict order",
+        height=340,
     )
 
 
