@@ -9,7 +9,8 @@ The landing zone: one PostgreSQL transaction per load::
     (manifests written to s3://<bucket>/manifests/<load id>.<format>.manifest)
     (every object of the manifests staged and validated by the DuckDB loader's own code,
      in an in-memory DuckDB: the same reasons, the same rejects, the same unreadable objects)
-    COPY raw.events (...) FROM STDIN          -- the valid rows, in bulk
+    COPY raw.events (...) FROM STDIN          -- the valid rows, in bulk, each chunk of objects
+                                              -- sent right after it is staged
     COPY raw.load_rejects FROM STDIN          -- the rejected rows, with their reasons
     COPY raw.load_audit FROM STDIN            -- one row per object
     COMMIT
