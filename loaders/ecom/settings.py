@@ -108,6 +108,14 @@ class Settings:
         "Unset: `ecom api serve` makes one up and prints it.",
     )
 
+    # -- dashboard ---------------------------------------------------------------------------------
+    dashboard_api_url: str | None = _env(
+        "ECOM_DASHBOARD_API_URL",
+        group="dashboard",
+        doc="Base URL of `ecom api serve` that the dashboard app's live page reads "
+        "(`ecom dashboard serve --api-url` sets it); it sends the first of the API keys.",
+    )
+
     # -- loading -----------------------------------------------------------------------------------
     load_target: str = _env(
         "ECOM_LOAD_TARGET",

@@ -8,7 +8,6 @@ decimal strings and is summed as :class:`~decimal.Decimal`.
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,10 +18,10 @@ from typing import Any, cast
 import pandas as pd
 import streamlit as st
 
+from ecom import settings
 from ecom.present import charts as C
 from ecom.present.filters import Filters
 from ecom.present.kpis import count, money
-from ecom.present.serve import ENV_API_URL
 
 REFRESH_SECONDS = 1.0
 NA = "n/a"
@@ -36,7 +35,9 @@ class MetricsUnavailable(Exception):
 def api_get(base: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """GET one /metrics route; the API key from $ECOM_API_KEY (as POST /events takes it)."""
     url = base.rstrip("/") + path + ("?" + urllib.parse.urlencode(params) if params else "")
-    request = urllib.request.Request(url, headers={"x-api-key": os.environ.get("ECOM_API_KEY", "")})
+    keys = settings.get().api_keys
+    key = keys.get_secret_value().split(",")[0].strip() if keys else ""
+    request = urllib.request.Request(url, headers={"x-api-key": key})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return dict(json.load(response))
@@ -195,7 +196,7 @@ def _live(base: str, scope: tuple[str, str] | None) -> None:
 
 def page() -> None:
     st.title("Live")
-    base = os.environ.get(ENV_API_URL, "")
+    base = settings.get().dashboard_api_url or ""
     if not base:
         st.info(
             "No metrics API configured: start `ecom api serve`, then "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,15 +12,15 @@ import streamlit as st
 
 from ecom.present import figures as F
 from ecom.present.filters import FilterError, Filters
-from ecom.present.serve import ENV_DB
 
 ALL = "All"
 
 
 def db_path() -> Path:
+    """The warehouse file (``ecom dashboard serve --duckdb`` hands it over as ECOM_DUCKDB_PATH)."""
     from ecom.warehouse import duckdb_path
 
-    return Path(os.environ[ENV_DB]) if os.environ.get(ENV_DB) else duckdb_path()
+    return duckdb_path()
 
 
 class WarehouseUnavailable(Exception):
