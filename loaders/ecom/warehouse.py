@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ecom.contract import HEADER
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -53,15 +55,7 @@ def run_dbt(args: list[str], *, cwd: Path | None = None) -> int:
 #: Columns of raw.events, in order. Every loader (stream, backfill, files) writes these.
 RAW_EVENT_COLUMNS: tuple[str, ...] = (
     "event_id",
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
+    *HEADER,
     "source",
     "source_object",
     "loaded_at",

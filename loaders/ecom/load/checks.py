@@ -26,19 +26,7 @@ Dialect = Literal["duckdb", "redshift", "postgres"]
 BAD_EVENT_ID = "bad_event_id"
 
 #: Staged columns, in landing order (``ingested_at`` is not staged).
-STAGE_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-    "source",
-)
+STAGE_COLUMNS: tuple[str, ...] = ("event_id", *contract.HEADER, "source")
 
 
 def _matches(column: str, pattern: str, dialect: Dialect) -> str:

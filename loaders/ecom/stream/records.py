@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 
+from ecom.contract import HEADER
 from ecom.events import Event
 
 #: Kinesis limits (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html).
@@ -23,18 +24,7 @@ MAX_BYTES_PER_CALL = 5 * 2**20  # data + partition keys of one PutRecords call
 MAX_BYTES_PER_RECORD = 2**20  # data + partition key of one record
 #: Landing-row columns carried by a record (ingested_at and source are added by the sink:
 #: ecom.load.landing.LANDING_COLUMNS).
-RECORD_COLUMNS = (
-    "event_id",
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
+RECORD_COLUMNS: tuple[str, ...] = ("event_id", *HEADER)
 _SPECIAL = (",", '"', "\n", "\r")
 
 
