@@ -12,22 +12,6 @@
 {%- endmacro %}
 
 {#-
-    The value kind of a pick, from its data type: ('integer', 0), ('decimal', scale), or
-    ('text', none). Numbers are compared as numbers, everything else as text.
--#}
-{% macro ecom_pick_kind(data_type) -%}
-    {%- set t = data_type | lower | replace(' ', '') -%}
-    {%- if t in ('bigint', 'integer', 'int', 'int4', 'int8', 'smallint') -%}
-        {{ return(('integer', 0)) }}
-    {%- elif t.startswith('decimal') or t.startswith('numeric') -%}
-        {%- set scale = t.split(',')[1].rstrip(')') if ',' in t else '0' -%}
-        {{ return(('decimal', scale | int)) }}
-    {%- else -%}
-        {{ return(('text', none)) }}
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
     PostgreSQL and Redshift: the classic "min/max over a sortable string". The order key is
     the time as 20 digits (YYYYMMDDHH24MISSUS); the value follows it. A number is written so
     that text order is numeric order: times 10^scale, plus 2^63 (so negatives sort first),

@@ -387,3 +387,41 @@ def test_every_model_compiles_for_redshift_and_parses(
     # and dbt compiled them with the Redshift adapter (its own record, not our environment)
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "redshift"
+
+
+def test_ecom_divide_refuses_a_denominator_that_is_not_an_integer(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from ecom.warehouse import PROJECT_ROOT, dbt_env
+
+    dbt = Path(sys.executable).with_name("dbt")
+    env = {**dbt_env(), "ECOM_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+
+    def compile_inline(denominator: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(dbt) if dbt.exists() else "dbt",
+                "compile",
+                "--no-populate-cache",
+                "--inline",
+                f"select {{{{ ecom_divide('revenue', {denominator}, 2) }}}}",
+                "--target-path",
+                str(tmp_path / "target"),
+                "--log-path",
+                str(tmp_path / "logs"),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    # the denominator is cast to bigint: a fractional literal would be truncated silently
+    refused = compile_inline("'0.5'")
+    assert refused.returncode != 0
+    assert "ecom_divide: the denominator 0.5 is not an integer" in refused.stdout
+    # an integer count compiles
+    accepted = compile_inline("'orders'")
+    assert accepted.returncode == 0, accepted.stdout
+    assert "nullif(cast(orders as bigint), 0)" in accepted.stdout

@@ -19,7 +19,7 @@
     prices keep their sum and count, so the average over weeks is exact.
     An incremental run rebuilds the weeks from the one holding the lookback window's start, or
     an earlier event loaded since the last run: a pre-hook deletes them
-    (macros/ecom_rebuild_from.sql) and the model appends every week after the last one left.
+    (macros/ecom_product_weeks_rebuild_from.sql) and the model appends every week after the last one left.
 -#}
 
 with

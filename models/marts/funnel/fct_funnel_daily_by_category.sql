@@ -16,7 +16,7 @@
     The daily funnel broken down by category: a session counts in a category when it has an
     event on a product of that category; its steps are its events in that category.
     An incremental run rebuilds the days of fct_funnel_daily's window: a pre-hook deletes them,
-    and the model appends every day after the last one left (macros/ecom_rebuild_from.sql),
+    and the model appends every day after the last one left (macros/ecom_last_built_day.sql),
     from the events of those days only.
 -#}
 

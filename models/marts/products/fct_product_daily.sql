@@ -19,7 +19,7 @@
     product's latest that day (it can move to another category id).
     An incremental run rebuilds the days from the lookback window's start, or from the day of
     an earlier event loaded since the last run: a pre-hook deletes them, and the model appends
-    every day after the last one left (macros/ecom_rebuild_from.sql).
+    every day after the last one left (macros/ecom_event_days_rebuild_from.sql).
 -#}
 
 with

@@ -16,7 +16,7 @@
     Sales per day of order and brand (`(none)` when missing): an order counts for a brand when it holds a
     purchase of a product of that brand; units and revenue are that brand's share.
     An incremental run rebuilds the days of fct_sales_daily's window: a pre-hook deletes them,
-    and the model appends every day after the last one left (macros/ecom_rebuild_from.sql),
+    and the model appends every day after the last one left (macros/ecom_last_built_day.sql),
     from the purchases of those days only.
 -#}
 

@@ -16,7 +16,7 @@
     Sales per day of order and category: an order counts in a category when it holds a
     purchase of a product of that category; units and revenue are that category's share.
     An incremental run rebuilds the days of fct_sales_daily's window: a pre-hook deletes them,
-    and the model appends every day after the last one left (macros/ecom_rebuild_from.sql),
+    and the model appends every day after the last one left (macros/ecom_last_built_day.sql),
     from the purchases of those days only.
 -#}
 

@@ -19,10 +19,11 @@
     between two consecutive events of that user, whatever their user_session.
 
     An incremental run rebuilds the days from the first one where a session of either kind may
-    have changed: a pre-hook deletes them and the model appends every day after the last one
-    left (macros/ecom_rebuild_from.sql). It reads only the events from the inactivity gap before
-    those days on: a session starting on them has all its events there, and an event's gap to
-    a previous event outside them is longer than the inactivity gap, as in the full history.
+    have changed: a pre-hook deletes them (macros/ecom_comparison_rebuild_from.sql) and the
+    model appends every day after the last one left. It reads only the events from the
+    inactivity gap before those days on: a session starting on them has all its events there,
+    and an event's gap to a previous event outside them is longer than the inactivity gap, as
+    in the full history.
 -#}
 
 -- depends_on: {{ ref('fct_sessions') }}

@@ -1,10 +1,9 @@
 {#-
-    The bodies of the daily marts broken down by a product attribute (brand, category): one
-    query each for the funnel and for sales, with the breakdown column `dimension` computed
-    from each event by `expression`. The models keep their config, pre-hook and docs.
+    The body of fct_funnel_daily_by_<dimension> (brand, category): sessions per day of session
+    start and group, with the breakdown column `dimension` computed from each event by
+    `expression`. The models keep their config, pre-hook and docs. Sales: see
+    ecom_sales_daily_breakdown.
 -#}
-
-{#- fct_funnel_daily_by_<dimension>: sessions per day of session start and group. -#}
 {% macro ecom_funnel_daily_breakdown(dimension, expression) %}
 with
 
@@ -95,74 +94,6 @@ final as (
         {{ ecom_funnel_rates() }},
         session_date
     from counts
-
-)
-
-select * from final
-{% endmacro %}
-
-{#- fct_sales_daily_by_<dimension>: orders, units and revenue per day of order and group. -#}
-{% macro ecom_sales_daily_breakdown(dimension, expression) %}
-with
-
-int_events_sessionized as (
-
-    select * from {{ ref('int_events_sessionized') }}
-
-),
-
-fct_orders as (
-
-    select * from {{ ref('fct_orders') }}
-    {% if is_incremental() -%}
-        where order_date > {{ ecom_last_built_day('sales_date') }}
-    {%- endif %}
-
-),
-
-purchases as (
-
-    select
-        session_id,
-        {{ expression }}{% if expression != dimension %} as {{ dimension }}{% endif %},
-        user_id,
-        price
-    from int_events_sessionized
-    -- incremental: an order after the last day built has all its purchases after it
-    where
-        event_type = 'purchase'
-    {% if is_incremental() %}
-        and event_date > {{ ecom_last_built_day('sales_date') }}
-    {% endif %}
-
-),
-
-purchases_in_orders as (
-
-    select
-        purchases.{{ dimension }},
-        purchases.session_id,
-        purchases.user_id,
-        purchases.price,
-        fct_orders.order_date
-    from purchases
-    inner join fct_orders
-        on purchases.session_id = fct_orders.session_id
-
-),
-
-final as (
-
-    select
-        {{ dimension }},
-        cast(count(distinct session_id) as bigint) as orders,
-        cast(sum(case when price >= 0 then 1 else 0 end) as bigint) as units,
-        cast(count(distinct user_id) as bigint) as buyers,
-        cast(sum(case when price < 0 then 1 else 0 end) as bigint) as negative_price_purchases,
-        cast(sum(case when price > 0 then price else 0 end) as decimal(18, 2)) as revenue,
-        order_date as sales_date
-    from purchases_in_orders
-    group by {{ dimension }}, order_date
 
 )
 
