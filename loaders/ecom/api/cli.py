@@ -27,12 +27,14 @@ def api() -> None:
     help="Port (0: a free one; the URL is printed).",
 )
 def serve(host: str, port: int) -> None:
-    """Serve POST /events (and GET /openapi.json) with the Lambda handler, until Ctrl-C.
+    """Serve POST /events, GET /metrics/... and GET /openapi.json with the Lambda handlers,
+    until Ctrl-C.
 
     Events go to the stack's Kinesis stream on whichever AWS the commands resolve to
     (the emulator after `ecom aws up`). Clients send the key from $ECOM_API_KEY (or one
     of the comma-separated $ECOM_API_KEYS) in the x-api-key header; without either, a
-    key is generated for this run and printed.
+    key is generated for this run and printed. GET /metrics/totals|breakdown|top|active
+    read the live KPIs that `ecom realtime` writes to DynamoDB (same key).
     """
     from ecom.api.handler import app_from_environment
     from ecom.api.server import base_url, make_server
