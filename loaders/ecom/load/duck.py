@@ -354,18 +354,7 @@ def _load_locked(
     if not todo:
         return
 
-    by_url = {o.url: o for o in todo}
-    ordered: list[LandingObject] = []
-    manifest_of: dict[str, str] = {}
-    for fmt in ("csv", "parquet"):
-        objects = [o for o in todo if o.format == fmt]
-        if not objects:
-            continue
-        key = write_manifest(client, bucket, report.load_id, fmt, objects)
-        report.manifests.append(key)
-        for url in read_manifest(client, bucket, key):  # load exactly what the manifest lists
-            ordered.append(by_url[url])
-            manifest_of[url] = key
+    ordered, manifest_of = write_manifests(client, bucket, report, todo)
 
     configure_s3(con, client)
     con.execute(_STAGE_DDL)
@@ -373,42 +362,13 @@ def _load_locked(
         con, ordered, chunk_bytes=chunk_bytes, chunk_objects=chunk_objects, progress=progress
     )
 
-    counts: dict[str, list[int]] = {}
-    for url, loaded, rejected in con.execute(
-        """select source_url, sum(loaded), sum(rejected) from (
-               select source_url, count(*) filter (where reason is null) as loaded,
-                      count(*) filter (where reason is not null) as rejected
-               from load_stage group by source_url
-               union all
-               select source_url, 0, count(*) from load_stage_errors group by source_url)
-           group by source_url"""
-    ).fetchall():
-        counts[url] = [int(loaded), int(rejected)]
+    counts = stage_counts(con)
 
     loaded_at = utc_now()
     report.loaded_at = loaded_at
     rows: dict[str, list[Any]] = {name: [] for name in _OBJECT_COLUMNS}
     for obj in ordered:
-        loaded, rejected = counts.get(obj.url, [0, 0])
-        result = ObjectResult(obj, loaded + rejected, loaded, rejected)
-        if obj.url in unreadable:
-            result.status, result.detail = "unreadable", unreadable[obj.url]
-        report.objects.append(result)
-        values = (
-            bucket,
-            obj.key,
-            obj.etag,
-            obj.size,
-            obj.format,
-            result.status,
-            result.rows_read,
-            result.rows_loaded,
-            result.rows_rejected,
-            report.load_id,
-            manifest_of[obj.url],
-            loaded_at,
-            result.detail,
-        )
+        values = object_row(report, bucket, obj, counts, unreadable, manifest_of, loaded_at)
         for name, value in zip(_OBJECT_COLUMNS, values, strict=True):
             rows[name].append(value)
     object_rows = pa.table(rows)  # noqa: F841  (DuckDB reads it by name)
@@ -457,6 +417,74 @@ def _load_locked(
     if report.rejected_by_reason or report.objects_unreadable:
         records = _quarantine_records(con, report.load_id)
         report.quarantine = write_quarantine(client, bucket, report.load_id, records)
+
+
+def write_manifests(
+    client: Any, bucket: str, report: LoadReport, todo: list[LandingObject]
+) -> tuple[list[LandingObject], dict[str, str]]:
+    """One manifest per format (keys added to ``report.manifests``); the objects in the order
+    the manifests list them, and each object's manifest key by URL."""
+    by_url = {o.url: o for o in todo}
+    ordered: list[LandingObject] = []
+    manifest_of: dict[str, str] = {}
+    for fmt in ("csv", "parquet"):
+        objects = [o for o in todo if o.format == fmt]
+        if not objects:
+            continue
+        key = write_manifest(client, bucket, report.load_id, fmt, objects)
+        report.manifests.append(key)
+        for url in read_manifest(client, bucket, key):  # load exactly what the manifest lists
+            ordered.append(by_url[url])
+            manifest_of[url] = key
+    return ordered, manifest_of
+
+
+def stage_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """(loaded, rejected) rows per staged object URL."""
+    return {
+        url: (int(loaded), int(rejected))
+        for url, loaded, rejected in con.execute(
+            """select source_url, sum(loaded), sum(rejected) from (
+                   select source_url, count(*) filter (where reason is null) as loaded,
+                          count(*) filter (where reason is not null) as rejected
+                   from load_stage group by source_url
+                   union all
+                   select source_url, 0, count(*) from load_stage_errors group by source_url)
+               group by source_url"""
+        ).fetchall()
+    }
+
+
+def object_row(
+    report: LoadReport,
+    bucket: str,
+    obj: LandingObject,
+    counts: dict[str, tuple[int, int]],
+    unreadable: dict[str, str],
+    manifest_of: dict[str, str],
+    loaded_at: Any,
+) -> tuple[Any, ...]:
+    """Record the object's result in ``report``; its load_objects row (load_audit's columns)."""
+    loaded, rejected = counts.get(obj.url, (0, 0))
+    result = ObjectResult(obj, loaded + rejected, loaded, rejected)
+    if obj.url in unreadable:
+        result.status, result.detail = "unreadable", unreadable[obj.url]
+    report.objects.append(result)
+    return (
+        bucket,
+        obj.key,
+        obj.etag,
+        obj.size,
+        obj.format,
+        result.status,
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_rejected,
+        report.load_id,
+        manifest_of[obj.url],
+        loaded_at,
+        result.detail,
+    )
 
 
 def _quarantine_records(con: duckdb.DuckDBPyConnection, load_id: str) -> list[dict[str, Any]]:

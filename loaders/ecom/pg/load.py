@@ -35,14 +35,12 @@ from ecom import quarantine as quarantine_records
 from ecom import settings
 from ecom.files import FileLoadReport
 from ecom.load import checks
-from ecom.load.core import LoadError, LoadReport, ObjectResult, ProgressFn, new_load_id, pending
+from ecom.load.core import LoadError, LoadReport, ProgressFn, new_load_id, pending
 from ecom.load.core import utc_now as _utc_now
 from ecom.load.landing import (
     LANDING_PREFIX,
     LandingObject,
     list_landing_objects,
-    read_manifest,
-    write_manifest,
     write_quarantine,
 )
 from ecom.warehouse import LOAD_AUDIT_DDL_DUCKDB, RAW_EVENT_COLUMNS, RAW_EVENTS_DDL_DUCKDB
@@ -250,18 +248,7 @@ def _load_locked(
     if not todo:
         return
 
-    by_url = {o.url: o for o in todo}
-    ordered: list[LandingObject] = []
-    manifest_of: dict[str, str] = {}
-    for fmt in ("csv", "parquet"):
-        objects = [o for o in todo if o.format == fmt]
-        if not objects:
-            continue
-        key = write_manifest(client, bucket, report.load_id, fmt, objects)
-        report.manifests.append(key)
-        for url in read_manifest(client, bucket, key):  # load exactly what the manifest lists
-            ordered.append(by_url[url])
-            manifest_of[url] = key
+    ordered, manifest_of = duck.write_manifests(client, bucket, report, todo)
 
     stage = duckdb.connect()  # in memory: staging and validation only
     try:
@@ -272,41 +259,13 @@ def _load_locked(
         loaded_at = _utc_now()
         report.loaded_at = loaded_at
         unreadable = _stage_and_copy_events(stage, pg, ordered, loaded_at, progress)
-        counts = {
-            url: (int(loaded), int(rejected))
-            for url, loaded, rejected in stage.execute(
-                """select source_url, sum(loaded), sum(rejected) from (
-                       select source_url, count(*) filter (where reason is null) as loaded,
-                              count(*) filter (where reason is not null) as rejected
-                       from load_stage group by source_url
-                       union all
-                       select source_url, 0, count(*) from load_stage_errors group by source_url)
-                   group by source_url"""
-            ).fetchall()
-        }
+        counts = duck.stage_counts(stage)
         for obj in ordered:
-            loaded, rejected = counts.get(obj.url, (0, 0))
-            result = ObjectResult(obj, loaded + rejected, loaded, rejected)
-            if obj.url in unreadable:
-                result.status, result.detail = "unreadable", unreadable[obj.url]
-            report.objects.append(result)
             stage.execute(
                 "insert into load_objects values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                [
-                    bucket,
-                    obj.key,
-                    obj.etag,
-                    obj.size,
-                    obj.format,
-                    result.status,
-                    result.rows_read,
-                    result.rows_loaded,
-                    result.rows_rejected,
-                    report.load_id,
-                    manifest_of[obj.url],
-                    loaded_at,
-                    result.detail,
-                ],
+                list(
+                    duck.object_row(report, bucket, obj, counts, unreadable, manifest_of, loaded_at)
+                ),
             )
 
         key_start = len(f"s3://{bucket}/") + 1
