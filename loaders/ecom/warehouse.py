@@ -95,6 +95,22 @@ def connect_duckdb(path: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 # -- load audit and load rejects (written by `ecom load`) ----------------------------------------
 
+#: raw.load_audit's columns, in order.
+LOAD_AUDIT_COLUMNS: tuple[str, ...] = (
+    "bucket",
+    "object_key",
+    "etag",
+    "bytes",
+    "format",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "load_id",
+    "manifest_key",
+    "loaded_at",
+)
+
 #: One row per landing object loaded, committed in the same transaction as its rows.
 #: A (bucket, object_key, etag) in this table is never loaded again.
 LOAD_AUDIT_DDL_DUCKDB = """

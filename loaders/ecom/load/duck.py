@@ -48,7 +48,13 @@ from ecom.load.landing import (
     write_manifest,
     write_quarantine,
 )
-from ecom.warehouse import LOAD_AUDIT_DDL_DUCKDB, RAW_EVENT_COLUMNS, connect_duckdb, duckdb_path
+from ecom.warehouse import (
+    LOAD_AUDIT_COLUMNS,
+    LOAD_AUDIT_DDL_DUCKDB,
+    RAW_EVENT_COLUMNS,
+    connect_duckdb,
+    duckdb_path,
+)
 
 #: Columns of a landing CSV object, in the contract's order. Everything is staged as text:
 #: the contract checks (``ecom.load.checks``) want the canonical spelling, and only rows that
@@ -94,21 +100,8 @@ create or replace temp table load_objects (
 );
 """
 
-_OBJECT_COLUMNS = (
-    "bucket",
-    "object_key",
-    "etag",
-    "bytes",
-    "format",
-    "status",
-    "rows_read",
-    "rows_loaded",
-    "rows_rejected",
-    "load_id",
-    "manifest_key",
-    "loaded_at",
-    "detail",
-)
+#: load_objects: raw.load_audit's columns and the unreadable object's error.
+_OBJECT_COLUMNS = (*LOAD_AUDIT_COLUMNS, "detail")
 
 #: A chunk is read by one DuckDB scan: big enough to keep both cores busy, small enough to
 #: keep one bad object from costing much when the chunk is re-read object by object.

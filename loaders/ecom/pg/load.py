@@ -43,7 +43,12 @@ from ecom.load.landing import (
     list_landing_objects,
     write_quarantine,
 )
-from ecom.warehouse import LOAD_AUDIT_DDL_DUCKDB, RAW_EVENT_COLUMNS, RAW_EVENTS_DDL_DUCKDB
+from ecom.warehouse import (
+    LOAD_AUDIT_COLUMNS,
+    LOAD_AUDIT_DDL_DUCKDB,
+    RAW_EVENT_COLUMNS,
+    RAW_EVENTS_DDL_DUCKDB,
+)
 
 #: raw.file_loads: one row per local file loaded by ``ecom load-files`` (name and size).
 FILE_LOADS_DDL = """
@@ -60,20 +65,6 @@ create table if not exists raw.file_loads (
 #: The raw tables on PostgreSQL: the same DDL as DuckDB's (standard SQL types).
 POSTGRES_DDL: tuple[str, ...] = (RAW_EVENTS_DDL_DUCKDB, LOAD_AUDIT_DDL_DUCKDB, FILE_LOADS_DDL)
 
-_AUDIT_COLUMNS = (
-    "bucket",
-    "object_key",
-    "etag",
-    "bytes",
-    "format",
-    "status",
-    "rows_read",
-    "rows_loaded",
-    "rows_rejected",
-    "load_id",
-    "manifest_key",
-    "loaded_at",
-)
 #: Objects are staged, then sent, a chunk at a time (the DuckDB loader's chunks): a large load
 #: overlaps the staging of a chunk with PostgreSQL's parsing of the last. Smaller chunks were
 #: slower on this 2-core machine (300k rows: 29-36 s with 8 MB chunks, 18-24 s with one).
@@ -292,10 +283,10 @@ def _load_locked(
         )
         copy_query(
             stage,
-            f"select {', '.join(_AUDIT_COLUMNS)} from load_objects",
+            f"select {', '.join(LOAD_AUDIT_COLUMNS)} from load_objects",
             pg,
             "raw.load_audit",
-            _AUDIT_COLUMNS,
+            LOAD_AUDIT_COLUMNS,
         )
     finally:
         stage.close()
