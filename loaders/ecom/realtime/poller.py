@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecom.stream.sink import TRIM_HORIZON, Checkpoint, Checkpoints
+from ecom.stream.sink import Checkpoint, Checkpoints, list_shards, ready_shards, shard_iterator
 
 DEADLETTER_PREFIX = "deadletter/realtime"
 LEASE_PREFIX = "realtime:"
@@ -110,39 +110,16 @@ class Poller:
         self.arn: str = summary["StreamARN"]
         self.region = self.arn.split(":")[3]
 
-    def _list(self) -> list[dict[str, Any]]:
-        shards: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"StreamName": self.stream}
-        while True:
-            resp = self.kinesis.list_shards(**kwargs)
-            shards.extend(resp["Shards"])
-            if not resp.get("NextToken"):
-                return shards
-            kwargs = {"NextToken": resp["NextToken"]}
-
     def _ready(self) -> list[_Shard]:
-        listed = self._list()
-        ids = {s["ShardId"] for s in listed}
-
-        def finished(sid: str) -> bool:
-            if sid not in ids:
-                return True
-            if sid in self.shards:
-                return self.shards[sid].finished
-            return self.checkpoints.get(sid).shard_end
-
+        listed = list_shards(self.kinesis, self.stream)
         ready = []
-        for shard in sorted(listed, key=lambda s: s["ShardId"]):
-            sid = shard["ShardId"]
-            parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
-            if not all(p is None or finished(p) for p in parents):
-                continue
+        for sid, closed in ready_shards(listed, self.shards, self.checkpoints):
             state = self.shards.get(sid)
             if state is None:
                 cp = self.checkpoints.get(sid)
                 state = self.shards[sid] = _Shard(sid, cp, limit=self.config.batch_size)
                 state.finished = cp.shard_end
-            state.closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
+            state.closed = closed
             if not state.finished:
                 ready.append(state)
         return ready
@@ -165,17 +142,13 @@ class Poller:
                 time.sleep(self.config.idle_sleep)
 
     def _iterator(self, state: _Shard) -> str:
-        kwargs: dict[str, Any] = {"StreamName": self.stream, "ShardId": state.shard_id}
-        if state.retry_from is not None:
-            kwargs.update(ShardIteratorType="AT_SEQUENCE_NUMBER")
-            kwargs["StartingSequenceNumber"] = state.retry_from
-        elif state.checkpoint.sequence_number == TRIM_HORIZON:
-            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-        else:
-            kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
-            kwargs["StartingSequenceNumber"] = state.checkpoint.sequence_number
-        iterator: str = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
-        return iterator
+        return shard_iterator(
+            self.kinesis,
+            self.stream,
+            state.shard_id,
+            state.checkpoint.sequence_number,
+            at=state.retry_from,
+        )
 
     def _step(self, state: _Shard, max_calls: int = 20) -> bool:
         """Deliver one shard's records until caught up; True if any batch went to the handler."""

@@ -25,10 +25,10 @@ import io
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ecom import quarantine as quarantine_records
 from ecom.errors import EcomError
@@ -140,6 +140,66 @@ class Checkpoints:
             raise
 
 
+def list_shards(kinesis: Any, stream: str) -> list[dict[str, Any]]:
+    """Every shard Kinesis lists for ``stream`` (all pages)."""
+    shards: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"StreamName": stream}
+    while True:
+        resp = kinesis.list_shards(**kwargs)
+        shards.extend(resp["Shards"])
+        token = resp.get("NextToken")
+        if not token:
+            return shards
+        kwargs = {"NextToken": token}
+
+
+class _Finishable(Protocol):
+    finished: bool
+
+
+def ready_shards(
+    shards: list[dict[str, Any]], states: Mapping[str, _Finishable], checkpoints: Checkpoints
+) -> Iterator[tuple[str, bool]]:
+    """(shard id, closed) of the listed shards whose parents are all finished, in shard order.
+
+    A parent is finished when it expired from the stream, when its state in ``states`` says so,
+    or (no state yet) when its checkpoint reached the shard's end. Lazy: a state the caller
+    adds for one shard counts for the shards after it. ``closed``: Kinesis lists an ending
+    sequence number."""
+    listed = {s["ShardId"] for s in shards}
+
+    def finished(shard_id: str) -> bool:
+        if shard_id not in listed:
+            return True  # expired from the stream: nothing left to read
+        state = states.get(shard_id)
+        if state is not None:
+            return state.finished
+        return checkpoints.get(shard_id).shard_end
+
+    for shard in sorted(shards, key=lambda s: s["ShardId"]):
+        parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
+        if all(p is None or finished(p) for p in parents):
+            yield shard["ShardId"], "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
+
+
+def shard_iterator(
+    kinesis: Any, stream: str, shard_id: str, after: str, *, at: str | None = None
+) -> str:
+    """An iterator at sequence number ``at`` when given, else after ``after`` (the start of the
+    shard when ``after`` is :data:`TRIM_HORIZON`)."""
+    kwargs: dict[str, Any] = {"StreamName": stream, "ShardId": shard_id}
+    if at is not None:
+        kwargs["ShardIteratorType"] = "AT_SEQUENCE_NUMBER"
+        kwargs["StartingSequenceNumber"] = at
+    elif after == TRIM_HORIZON:
+        kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+    else:
+        kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+        kwargs["StartingSequenceNumber"] = after
+    iterator: str = kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
+    return iterator
+
+
 class _Batch:
     """The buffered micro-batch of one shard."""
 
@@ -213,38 +273,17 @@ class Sink:
     # -- shards --------------------------------------------------------------------------------
 
     def list_shards(self) -> list[dict[str, Any]]:
-        shards: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"StreamName": self.stream}
-        while True:
-            resp = self.kinesis.list_shards(**kwargs)
-            shards.extend(resp["Shards"])
-            token = resp.get("NextToken")
-            if not token:
-                return shards
-            kwargs = {"NextToken": token}
-
-    def _finished(self, shard_id: str, listed: set[str]) -> bool:
-        if shard_id not in listed:
-            return True  # expired from the stream: nothing left to read
-        state = self.states.get(shard_id)
-        if state is not None:
-            return state.finished
-        return self.checkpoints.get(shard_id).shard_end
+        return list_shards(self.kinesis, self.stream)
 
     def _ready(self, shards: list[dict[str, Any]]) -> list[_ShardState]:
         """Unfinished shards whose parents are all finished, in shard order."""
-        listed = {s["ShardId"] for s in shards}
         ready = []
-        for shard in sorted(shards, key=lambda s: s["ShardId"]):
-            sid = shard["ShardId"]
-            parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
-            if not all(p is None or self._finished(p, listed) for p in parents):
-                continue
+        for sid, closed in ready_shards(shards, self.states, self.checkpoints):
             state = self.states.get(sid)
             if state is None:
                 state = self.states[sid] = _ShardState(sid, self.checkpoints.get(sid))
                 state.finished = state.checkpoint.shard_end
-            state.closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
+            state.closed = closed
             if not state.finished and not state.lost:
                 ready.append(state)
         return ready
@@ -342,14 +381,7 @@ class Sink:
 
     def _iterator(self, state: _ShardState) -> str:
         seq = state.batch.last_seq or state.checkpoint.sequence_number
-        kwargs: dict[str, Any] = {"StreamName": self.stream, "ShardId": state.shard_id}
-        if seq == TRIM_HORIZON:
-            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-        else:
-            kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
-            kwargs["StartingSequenceNumber"] = seq
-        iterator: str = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
-        return iterator
+        return shard_iterator(self.kinesis, self.stream, state.shard_id, seq)
 
     def _lose(self, state: _ShardState) -> None:
         state.lost = True
