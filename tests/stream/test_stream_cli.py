@@ -98,3 +98,45 @@ def test_buffer_mb_is_in_mib_like_the_sink_default() -> None:
 
     assert sink_config(5, 500_000, 300.0) == SinkConfig()
     assert sink_config(0.5, 1, 1.0).buffer_bytes == 2**19
+
+
+def test_stream_run_stops_on_the_first_ctrl_c_aborts_on_the_second_and_restores_sigint() -> None:
+    import os
+    import signal
+
+    from rich.console import Console
+
+    from ecom.stream.cli import stream_run
+
+    before = signal.getsignal(signal.SIGINT)
+    console = Console(record=True, width=200)
+    with stream_run(None, follow=True, stopping="stopping soon", console=console) as should_stop:
+        assert not should_stop()
+        os.kill(os.getpid(), signal.SIGINT)
+        assert should_stop()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
+    assert "stopping soon" in console.export_text()
+    with stream_run(None, follow=False, stopping="", console=console) as should_stop:
+        assert signal.getsignal(signal.SIGINT) is before  # batch mode leaves Ctrl-C alone
+        assert not should_stop()
+
+
+def test_stream_run_turns_an_aws_error_into_a_cli_error_naming_the_target() -> None:
+    import click
+    from botocore.exceptions import ClientError
+    from rich.console import Console
+
+    from ecom.stream.cli import stream_run
+
+    class Target:
+        def describe(self) -> str:
+            return "test target"
+
+    error = ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetRecords")
+    with (
+        pytest.raises(click.ClickException, match=r"AWS error on the test target: .*GetRecords"),
+        stream_run(Target(), follow=False, stopping="", console=Console()),
+    ):
+        raise error

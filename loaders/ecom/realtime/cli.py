@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import click
 from rich.console import Console
+
+from ecom.stream.cli import stream_run, until_caught_up_option
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -70,12 +71,7 @@ def make_realtime(
 
 
 @click.command("realtime")
-@click.option(
-    "--until-caught-up/--follow",
-    default=True,
-    show_default=True,
-    help="Stop once every shard is read to its end (batch runs, tests), or keep following.",
-)
+@until_caught_up_option
 @click.option(
     "--batch-size",
     type=click.IntRange(1, 10_000),
@@ -109,8 +105,6 @@ def realtime(
     redelivering from the first failed record, checkpointing after success, with its
     own position (apart from `ecom sink`). Each distinct event is counted once.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from ecom.aws import session
 
     t = session.target()
@@ -118,28 +112,19 @@ def realtime(
     console.print(
         f"processing stream {res.stream} into table {res.metrics_table} on the {t.describe()}"
     )
-    stop = {"flag": False}
-
-    def on_sigint(_signum: int, _frame: Any) -> None:
-        if stop["flag"]:
-            raise KeyboardInterrupt
-        stop["flag"] = True
-        console.print("stopping after the current batch (Ctrl-C again to abort)")
-
     run = make_realtime(
         lambda s: session.client(s, target_=t),
         res,
         batch_size=batch_size,
         max_attempts=max_attempts,
     )
-    previous = signal.signal(signal.SIGINT, on_sigint) if not until_caught_up else None
-    try:
-        run.poller.run(until_caught_up=until_caught_up, should_stop=lambda: stop["flag"])
-    except (BotoCoreError, ClientError) as exc:
-        raise click.ClickException(f"AWS error on the {t.describe()}: {exc}") from exc
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+    with stream_run(
+        t,
+        follow=not until_caught_up,
+        stopping="stopping after the current batch (Ctrl-C again to abort)",
+        console=console,
+    ) as should_stop:
+        run.poller.run(until_caught_up=until_caught_up, should_stop=should_stop)
     r, p = run.processor.report, run.poller.report
     out.print(
         f"records {p.records:,} in {p.invocations:,} batches · events applied {r.applied:,} · "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,40 @@ def _aws_errors() -> tuple[type[Exception], ...]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     return (ClientError, BotoCoreError)
+
+
+#: ``--until-caught-up/--follow``, for the commands that read the stream (sink, realtime).
+until_caught_up_option = click.option(
+    "--until-caught-up/--follow",
+    default=True,
+    show_default=True,
+    help="Stop once every shard is read to its end (batch runs, tests), or keep following.",
+)
+
+
+@contextmanager
+def stream_run(
+    target: Any, *, follow: bool, stopping: str, console: Console
+) -> Iterator[Callable[[], bool]]:
+    """Around a stream reader's run: an AWS error becomes a CLI error naming ``target``; in
+    follow mode a first Ctrl-C asks the reader to stop (``stopping`` is printed) and a second
+    aborts. Yields the reader's ``should_stop``."""
+    stop = {"flag": False}
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        if stop["flag"]:
+            raise KeyboardInterrupt
+        stop["flag"] = True
+        console.print(stopping)
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if follow else None
+    try:
+        yield lambda: stop["flag"]
+    except _aws_errors() as exc:
+        raise click.ClickException(f"AWS error on the {target.describe()}: {exc}") from exc
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 @click.command()
@@ -147,12 +183,7 @@ def sink_config(buffer_mb: float, buffer_records: int, buffer_seconds: float) ->
 
 
 @click.command()
-@click.option(
-    "--until-caught-up/--follow",
-    default=True,
-    show_default=True,
-    help="Stop once every shard is read to its end (batch runs, tests), or keep following.",
-)
+@until_caught_up_option
 @click.option(
     "--buffer-mb",
     type=click.FloatRange(min=0, min_open=True),
@@ -191,14 +222,6 @@ def sink(
     console.print(
         f"sinking stream {res.stream} into s3://{res.bucket}/landing/ on the {t.describe()}"
     )
-    stop = {"flag": False}
-
-    def on_sigint(_signum: int, _frame: Any) -> None:
-        if stop["flag"]:
-            raise KeyboardInterrupt
-        stop["flag"] = True
-        console.print("stopping: writing buffered events first (Ctrl-C again to abort)")
-
     progress = Progress(
         TextColumn("[bold]sink"),
         TextColumn("{task.fields[note]}"),
@@ -226,14 +249,13 @@ def sink(
             config=config,
             progress=report_progress,
         )
-        previous = signal.signal(signal.SIGINT, on_sigint) if not until_caught_up else None
-        try:
-            report = worker.run(until_caught_up=until_caught_up, should_stop=lambda: stop["flag"])
-        except _aws_errors() as exc:
-            raise click.ClickException(f"AWS error on the {t.describe()}: {exc}") from exc
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+        with stream_run(
+            t,
+            follow=not until_caught_up,
+            stopping="stopping: writing buffered events first (Ctrl-C again to abort)",
+            console=console,
+        ) as should_stop:
+            report = worker.run(until_caught_up=until_caught_up, should_stop=should_stop)
     out.print(
         f"records {report.records:,} · events landed {report.events:,} · objects {report.objects:,} "
         f"({report.bytes / 1e6:,.1f} MB gzip) · quarantined {report.quarantined:,} · "
