@@ -117,6 +117,7 @@ def realtime(
         res,
         batch_size=batch_size,
         max_attempts=max_attempts,
+        batch_window=batch_window,
     )
     with stream_run(
         t,
