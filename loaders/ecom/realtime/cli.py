@@ -117,7 +117,7 @@ def realtime(
         res,
         batch_size=batch_size,
         max_attempts=max_attempts,
-        batch_window=batch_window,
+        batch_window=0.0 if until_caught_up else batch_window,  # follow mode only
     )
     with stream_run(
         t,
