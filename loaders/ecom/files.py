@@ -36,6 +36,22 @@ class FileLoadReport:
     skipped_files: list[str] = field(default_factory=list)
     quarantine: str | None = None
 
+    def add_file(self, stats: ParseStats) -> None:
+        """Count one loaded file's rows."""
+        self.files += 1
+        self.read += stats.read
+        self.loaded += stats.accepted
+        self.rejected += stats.rejected
+        for reason, n in stats.rejected_by_reason.items():
+            self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + n
+
+    def finish_quarantine(self, path: Path) -> None:
+        """Name the quarantine file when rows were rejected; otherwise remove the empty file."""
+        if self.rejected:
+            self.quarantine = str(path)
+        else:
+            path.unlink(missing_ok=True)
+
 
 def _batch(events: list[Event], source_object: str, loaded_at: datetime) -> pa.Table:
     cols = list(zip(*(e.to_row() for e in events), strict=True))
@@ -105,18 +121,10 @@ def load_files(
                     con.execute("rollback")
                     raise
                 con.execute("commit")
-                report.files += 1
-                report.read += stats.read
-                report.loaded += stats.accepted
-                report.rejected += stats.rejected
-                for reason, n in stats.rejected_by_reason.items():
-                    report.rejected_by_reason[reason] = report.rejected_by_reason.get(reason, 0) + n
+                report.add_file(stats)
     finally:
         con.close()
-    if report.rejected:
-        report.quarantine = str(quarantine_path)
-    else:
-        quarantine_path.unlink(missing_ok=True)
+    report.finish_quarantine(quarantine_path)
     return report
 
 

@@ -434,17 +434,9 @@ def load_files_postgres(
                         "insert into raw.file_loads values (%s, %s, %s, %s, %s, %s)",
                         [key, size, stats.read, stats.accepted, stats.rejected, at_load],
                     )
-                report.files += 1
-                report.read += stats.read
-                report.loaded += stats.accepted
-                report.rejected += stats.rejected
-                for reason, n in stats.rejected_by_reason.items():
-                    report.rejected_by_reason[reason] = report.rejected_by_reason.get(reason, 0) + n
+                report.add_file(stats)
     finally:
         duck.close()
         pg.close()
-    if report.rejected:
-        report.quarantine = str(quarantine_path)
-    else:
-        quarantine_path.unlink(missing_ok=True)
+    report.finish_quarantine(quarantine_path)
     return report
