@@ -49,6 +49,18 @@ OVERVIEW_SQL = {
 }
 
 
+def _wait_healthy(proc: subprocess.Popen[Any], url: str, t0: float, what: str) -> None:
+    """Poll Streamlit's health check until it answers (at most 120 s after ``t0``)."""
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None or time.perf_counter() - t0 > 120:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.05)
+
+
 def bare_queries(db: Path, brand: str | None) -> tuple[float, Any]:
     """Seconds to connect read-only and compute the overview's figures with plain SQL; the revenue."""
     import duckdb
@@ -131,14 +143,7 @@ def _bare_streamlit(workdir: Path, browser: Any) -> tuple[float, float]:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.perf_counter() - t0 > 120:
-                    raise RuntimeError("the bare Streamlit app did not start") from None
-                time.sleep(0.05)
+        _wait_healthy(proc, url, t0, "the bare Streamlit app")
         up = time.perf_counter() - t0
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         t1 = time.perf_counter()
@@ -196,14 +201,7 @@ def run(ctx: Context) -> list[Result]:
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.perf_counter() - t0 > 120:
-                        raise RuntimeError("the app did not start") from None
-                    time.sleep(0.05)
+            _wait_healthy(proc, url, t0, "the app")
             server_up = time.perf_counter() - t0
             t_page = time.perf_counter()
             page.goto(url + "/")
