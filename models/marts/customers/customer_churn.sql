@@ -38,12 +38,7 @@ stg_events as (
 
 as_of as (
 
-    {% if var('ecom__churn_as_of') %}
-    select cast('{{ var("ecom__churn_as_of") }}' as date) as as_of_date
-    {% else %}
-    select cast({{ dbt.dateadd('day', 1, 'max(event_date)') }} as date) as as_of_date
-    from stg_events
-    {% endif %}
+    {{ ecom_as_of_date('ecom__churn_as_of') }}
 
 ),
 

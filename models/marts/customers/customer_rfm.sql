@@ -32,12 +32,7 @@ rfm_segments as (
 
 as_of as (
 
-    {% if var('ecom__rfm_as_of') %}
-    select cast('{{ var("ecom__rfm_as_of") }}' as date) as as_of_date
-    {% else %}
-    select cast({{ dbt.dateadd('day', 1, 'max(event_date)') }} as date) as as_of_date
-    from stg_events
-    {% endif %}
+    {{ ecom_as_of_date('ecom__rfm_as_of') }}
 
 ),
 
