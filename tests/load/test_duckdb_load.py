@@ -21,7 +21,7 @@ from load_helpers import Landing, gzip_csv, landing_rows, make_event, stream_key
 from ecom import quarantine
 from ecom.events import Event, read_csv_events
 from ecom.generate import GenerateConfig, generate
-from ecom.load.core import LockTimeout, exclusive_lock
+from ecom.load.core import LoadError, LockTimeout, exclusive_lock
 from ecom.load.duck import load_duckdb
 from ecom.warehouse import duckdb_path
 
@@ -304,3 +304,15 @@ def test_the_loader_waits_while_another_process_holds_the_duckdb_file(
 
     holder.wait(timeout=30)
     assert report.loaded == 2
+
+
+def test_a_warehouse_file_that_is_not_a_database_fails_at_once(landing: Landing) -> None:
+    # given: no other process holds the file, but it is not a DuckDB database
+    landing.put_events(stream_key("2019-10-01", "s", 1), [make_event(1)])
+    path = duckdb_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("not a DuckDB database file, only text long enough to be read as one\n" * 8)
+
+    # when / then: the loader names the file instead of waiting for a lock nobody holds
+    with pytest.raises(LoadError, match="cannot open the warehouse"):
+        load_duckdb(landing.bucket, client=landing.client, lock_timeout=600)

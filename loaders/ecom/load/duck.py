@@ -181,6 +181,7 @@ def held_by_another_process(path: Path) -> bool:
 def connect_waiting(path: Path, timeout: float) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to ``timeout`` s while another process (dbt) holds it."""
     deadline = time.monotonic() + timeout
+    failed_while_free = 0
     while True:
         try:
             con = connect_duckdb(path)
@@ -189,7 +190,13 @@ def connect_waiting(path: Path, timeout: float) -> duckdb.DuckDBPyConnection:
             return con
         except duckdb.IOException as exc:
             if not held_by_another_process(path):
-                raise LoadError(f"cannot open the warehouse {path}: {exc}") from exc
+                # Either the error is not about the lock, or the holder let go between our
+                # attempt and the check: one more attempt tells the two apart.
+                failed_while_free += 1
+                if failed_while_free > 1:
+                    raise LoadError(f"cannot open the warehouse {path}: {exc}") from exc
+                continue
+            failed_while_free = 0
             if time.monotonic() >= deadline:
                 raise LockTimeout(
                     f"another process has held the warehouse {path} for {timeout:g} s "
