@@ -234,7 +234,8 @@ def test_rejects_nonsense_configuration(tmp_path: Path) -> None:
 def test_duplicate_rows_are_found_by_content_not_by_hash() -> None:
     import numpy as np
 
-    from ecom.generate import EventChunk, _first_of_equal_rows
+    from ecom.generate.expand import EventChunk
+    from ecom.generate.truth import _first_of_equal_rows
 
     def chunk(*rows: tuple[int, ...]) -> EventChunk:
         columns = list(zip(*rows, strict=True))
