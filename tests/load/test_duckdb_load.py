@@ -113,7 +113,17 @@ def test_load_puts_exactly_the_landed_events_into_raw_events_and_a_rerun_changes
         " and source = 'backfill'"
     )[0]
     assert row[:6] == (e.event_time, e.product_id, e.category_id, e.price, e.user_id, "backfill")
-    assert row[6].endswith("part-0.parquet")
+    # every row names the s3:// object it came from (the same on every target)
+    parquet_url = f"s3://{landing.bucket}/landing/events/source=backfill/event_date=2019-10-03/part-0.parquet"  # fmt: skip
+    landed = Counter(
+        [(e.event_id, parquet_url) for e in backfill_part]
+        + [
+            (e.event_id, f"s3://{landing.bucket}/{key}")
+            for n, key in enumerate(keys)
+            for e in stream_part[n * 700 : (n + 1) * 700]
+        ]
+    )
+    assert Counter(warehouse_rows("select event_id, source_object from raw.events")) == landed
     # one audit row per object, with its ETag and rows
     audit = warehouse_rows("select object_key, etag, rows_loaded, manifest_key from raw.load_audit")
     assert len(audit) == len(keys) + 1

@@ -72,7 +72,9 @@ def test_load_is_exact_audited_and_idempotent(
         f" source, source_object from raw.events where event_id = '{e.event_id}'"
     )[0]
     assert row[:5] == (e.event_time, e.product_id, e.price, e.user_session, "stream")
-    assert row[5].startswith(f"s3://{landing.bucket}/landing/events/")
+    # every row names the s3:// object it came from (the same on every target)
+    landed = {i: f"s3://{landing.bucket}/{keys[n // 150]}" for n, i in enumerate(ids)}
+    assert dict(pg_rows("select event_id, source_object from raw.events")) == landed
 
     again = load_postgres(landing.bucket, client=landing.client)
 

@@ -17,8 +17,9 @@ import sqlglot
 from load_helpers import Landing, make_event, stream_key
 from sqlglot import exp
 
+from ecom.load.landing import read_manifest
 from ecom.load.redshift import LANDING_COLUMNS, RedshiftSettings, copy_statement, load_redshift
-from ecom.warehouse import REDSHIFT_DDL
+from ecom.warehouse import RAW_EVENT_COLUMNS, REDSHIFT_DDL
 
 ROLE = "arn:aws:iam::123456789012:role/ecom-redshift-copy"
 
@@ -85,25 +86,70 @@ def test_a_load_is_begin_lock_copy_audit_commit_in_that_order(landing: Landing) 
     events = con.index("insert into raw.events")
     audit = con.index("insert into raw.load_audit")
     commit = con.statements.index("commit")
-    assert begin < lock < copies[0] < copies[1] < audit < commit == len(con.statements) - 1
+    assert begin < lock < copies[0] < copies[1] < copies[2] < audit < commit
+    assert commit == len(con.statements) - 1
     assert copies[0] < events < commit
     assert "rollback" not in con.statements
     # the DDL ran first and makes no transaction of its own
     assert con.statements[: len(REDSHIFT_DDL)] == list(REDSHIFT_DDL)
-    # one COPY per format, each from its manifest, which lists exactly that format's objects
-    csv_copy, parquet_copy = (con.statements[i] for i in copies)
-    assert "format as csv" in csv_copy and "gzip" in csv_copy and "ignoreheader 1" in csv_copy
-    assert "timeformat 'YYYY-MM-DD HH:MI:SS'" in csv_copy
+    # one COPY per object, in key order, each from a manifest that lists exactly that object
+    parquet_copy, *csv_copies = (con.statements[i] for i in copies)
+    for csv_copy in csv_copies:
+        assert "format as csv" in csv_copy and "gzip" in csv_copy and "ignoreheader 1" in csv_copy
+        assert "timeformat 'YYYY-MM-DD HH:MI:SS'" in csv_copy
     assert "format as parquet" in parquet_copy and "gzip" not in parquet_copy
-    for statement, expected in ((csv_copy, keys), (parquet_copy, [parquet_key])):
-        url = parse(statement).args["files"][0].name
-        manifest_key = url.removeprefix(f"s3://{landing.bucket}/")
-        entries = json.loads(landing.get(manifest_key))["entries"]
-        assert [e["url"] for e in entries] == [f"s3://{landing.bucket}/{k}" for k in expected]
+    for statement, key in zip((parquet_copy, *csv_copies), [parquet_key, *keys], strict=True):
+        entries = json.loads(landing.get(manifest_of(statement, landing.bucket)))["entries"]
+        assert [e["url"] for e in entries] == [f"s3://{landing.bucket}/{key}"]
         assert all(e["mandatory"] and e["meta"]["content_length"] > 0 for e in entries)
     # the audit knows every object of the load
     objects_rows = "".join(s for s in con.statements if s.startswith("insert into load_objects"))
     assert all(f"'{k}'" in objects_rows for k in [*keys, parquet_key])
+
+
+def manifest_of(copy: str, bucket: str) -> str:
+    """The key of the manifest a COPY statement reads."""
+    return str(parse(copy).args["files"][0].name).removeprefix(f"s3://{bucket}/")
+
+
+def test_source_object_is_the_s3_object_each_row_was_copied_from(landing: Landing) -> None:
+    # given two CSV objects and a Parquet object (as on DuckDB and PostgreSQL, every row of
+    # raw.events must name the object it came from, not the manifest that listed it)
+    keys = [stream_key("2019-10-02", "shardId-000000000001", n) for n in (1, 2)]
+    for n, key in enumerate(keys):
+        landing.put_events(key, [make_event(100 + n)])
+    parquet_key = "landing/events/source=backfill/event_date=2019-10-02/part-0.parquet"
+    landing.put(parquet_key, b"PAR1 not inspected by this test PAR1")
+    con = RecordingConnection()
+
+    # when
+    load_redshift(
+        landing.bucket, client=landing.client, connection=con, settings=RedshiftSettings(ROLE)
+    )
+
+    # then: the rows a COPY staged go to raw.events (and raw.load_rejects) before the staging
+    # table is emptied, tagged with the URL (and key) of the one object its manifest lists
+    copies = [i for i, s in enumerate(con.statements) if s.startswith("copy ")]
+    tagged: dict[str, tuple[str, str]] = {}
+    for start in copies:
+        [url] = read_manifest(
+            landing.client, landing.bucket, manifest_of(con.statements[start], landing.bucket)
+        )
+        end = next(
+            i
+            for i in range(start, len(con.statements))
+            if con.statements[i].startswith("delete from load_stage")
+        )
+        moved = con.statements[start:end]
+        [events] = [parse(s) for s in moved if s.startswith("insert into raw.events")]
+        [rejects] = [parse(s) for s in moved if s.startswith("insert into raw.load_rejects")]
+        source_object = events.expression.expressions[RAW_EVENT_COLUMNS.index("source_object")]
+        object_key = rejects.expression.expressions[1]
+        tagged[url] = (source_object.name, object_key.name)
+    assert tagged == {
+        f"s3://{landing.bucket}/{k}": (f"s3://{landing.bucket}/{k}", k)
+        for k in [*keys, parquet_key]
+    }
 
 
 def test_every_statement_parses_as_redshift_sql(landing: Landing) -> None:

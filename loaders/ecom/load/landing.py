@@ -119,15 +119,24 @@ def manifest_body(objects: Iterable[LandingObject]) -> dict[str, Any]:
     }
 
 
-def manifest_key(load_id: str, fmt: str) -> str:
-    return f"{MANIFEST_PREFIX}{load_id}.{fmt}.manifest"
+def manifest_key(load_id: str, fmt: str, part: int | None = None) -> str:
+    """``manifests/<load id>.<format>.manifest``, or with ``part`` the load's ``part``-th
+    manifest, ``manifests/<load id>/<part>.<format>.manifest`` (Redshift: one per object)."""
+    if part is None:
+        return f"{MANIFEST_PREFIX}{load_id}.{fmt}.manifest"
+    return f"{MANIFEST_PREFIX}{load_id}/{part:06d}.{fmt}.manifest"
 
 
 def write_manifest(
-    client: Any, bucket: str, load_id: str, fmt: str, objects: list[LandingObject]
+    client: Any,
+    bucket: str,
+    load_id: str,
+    fmt: str,
+    objects: list[LandingObject],
+    part: int | None = None,
 ) -> str:
-    """Write the manifest of one format of one load; returns its key."""
-    key = manifest_key(load_id, fmt)
+    """Write a manifest of one format of one load (see :func:`manifest_key`); returns its key."""
+    key = manifest_key(load_id, fmt, part)
     client.put_object(
         Bucket=bucket,
         Key=key,

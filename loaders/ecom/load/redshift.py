@@ -6,21 +6,25 @@ below is sent as written, so a recording connection sees exactly what Redshift w
     BEGIN
     LOCK raw.load_audit                       -- a second loader waits here, then sees our rows
     SELECT bucket, object_key, etag FROM raw.load_audit WHERE bucket = ...
-    (manifests written to s3://<bucket>/manifests/<load id>.<format>.manifest)
+    (one manifest per object, s3://<bucket>/manifests/<load id>/<n>.<format>.manifest)
     CREATE TEMP TABLE load_stage ... (price as text), load_stage_parquet ..., load_objects ...
     INSERT INTO load_objects ...
-    COPY load_stage (...) FROM '<csv manifest>' IAM_ROLE ... MANIFEST FORMAT AS CSV GZIP ...
+    then for every object, in key order:
+    COPY load_stage (...) FROM '<its manifest>' IAM_ROLE ... MANIFEST FORMAT AS CSV GZIP ...
+        (a Parquet object: COPY load_stage_parquet ... FORMAT AS PARQUET)
     INSERT INTO load_copies SELECT pg_last_copy_id()
-    INSERT INTO raw.events SELECT ... FROM load_stage WHERE <contract holds>
+    INSERT INTO raw.events SELECT ..., '<its s3:// URL>', ... FROM load_stage WHERE <contract holds>
     INSERT INTO raw.load_rejects ...          -- contract breaks (ecom.load.checks, as on DuckDB)
     DELETE FROM load_stage
-    COPY load_stage_parquet (...) FROM '<parquet manifest>' IAM_ROLE ... FORMAT AS PARQUET
-    (the same four statements for the Parquet rows)
     INSERT INTO raw.load_rejects ...          -- COPY errors (stl_load_errors)
     INSERT INTO raw.load_audit ...            -- one row per object, rows from stl_load_commits
     COMMIT
 
 Any error before ``COMMIT`` sends ``ROLLBACK``: nothing of the load stays.
+
+One COPY per object, because COPY cannot say which file of a manifest a row came from, and
+``raw.events.source_object`` is the object's URL on every target. The price: Redshift no
+longer spreads one COPY over the files of a load, and a load of n objects sends 5n statements.
 """
 
 from __future__ import annotations
@@ -222,27 +226,22 @@ def _objects_inserts(objects: list[LandingObject], manifest_of: dict[str, str]) 
     return statements
 
 
-def _move_statements(
-    load_id: str, loaded_at: datetime, source_object: str, fmt: str = "csv"
-) -> list[str]:
-    """The staged rows of one manifest into raw.events (contract breaks into raw.load_rejects).
-
-    COPY cannot say which object a row came from, so ``source_object`` is the manifest's URL
-    (the audit table maps the manifest to its objects).
-    """
+def _move_statements(load_id: str, loaded_at: datetime, obj: LandingObject) -> list[str]:
+    """The staged rows of one object into raw.events, ``source_object`` its ``s3://`` URL as
+    on DuckDB and PostgreSQL (contract breaks into raw.load_rejects under its key)."""
     at = lit(loaded_at)
-    staged = _STAGED[fmt]
+    staged = _STAGED[obj.format]
     events = f"""insert into raw.events ({", ".join(RAW_EVENT_COLUMNS)})
 select event_id, {checks.TYPED_SELECT}, coalesce(source, 'unknown'),
-       {lit(source_object)}, {at}
+       {lit(obj.url)}, {at}
 from {staged}
 where ({REASON_SQL}) is null"""
     contract_rejects = f"""insert into raw.load_rejects
-select {lit(load_id)}, {lit(source_object)}, null, reason, {checks.detail_sql()},
+select {lit(load_id)}, {lit(obj.key)}, null, reason, {checks.detail_sql()},
        {checks.raw_sql()}, {at}
 from (select *, ({REASON_SQL}) as reason from {staged}) r
 where reason is not null"""
-    return [events, contract_rejects, f"delete from {STAGE_TABLES[fmt]}"]
+    return [events, contract_rejects, f"delete from {STAGE_TABLES[obj.format]}"]
 
 
 def _audit_statements(load_id: str, loaded_at: datetime) -> list[str]:
@@ -307,14 +306,10 @@ def load_redshift(
             cur.execute("rollback")
             return report
         manifest_of: dict[str, str] = {}
-        copies: list[tuple[str, str]] = []
-        for fmt in ("csv", "parquet"):
-            objects = [o for o in todo if o.format == fmt]
-            if objects:
-                key = write_manifest(client, bucket, report.load_id, fmt, objects)
-                report.manifests.append(key)
-                copies.append((f"s3://{bucket}/{key}", fmt))
-                manifest_of.update({o.url: key for o in objects})
+        for part, obj in enumerate(todo):
+            key = write_manifest(client, bucket, report.load_id, obj.format, [obj], part)
+            report.manifests.append(key)
+            manifest_of[obj.url] = key
         for table in (*STAGE_TABLES.values(), "load_objects", "load_copies"):
             cur.execute(f"drop table if exists {table}")
         for statement in STAGE_DDL:
@@ -324,10 +319,11 @@ def load_redshift(
         for statement in _objects_inserts(todo, manifest_of):
             cur.execute(statement)
         loaded_at = utc_now()
-        for manifest_url, fmt in copies:
-            cur.execute(copy_statement(manifest_url, fmt, settings))
+        for obj in todo:
+            manifest_url = f"s3://{bucket}/{manifest_of[obj.url]}"
+            cur.execute(copy_statement(manifest_url, obj.format, settings))
             cur.execute("insert into load_copies select pg_last_copy_id()")
-            for statement in _move_statements(report.load_id, loaded_at, manifest_url, fmt):
+            for statement in _move_statements(report.load_id, loaded_at, obj):
                 cur.execute(statement)
         for statement in _audit_statements(report.load_id, loaded_at):
             cur.execute(statement)
