@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from ecom.run.pipeline import RunState, StageFailed
+    from ecom.run.reconcile import Reconciliation
 #: Exit code when every stage ran but the counts do not reconcile (1: a stage failed).
 EXIT_MISMATCH = 3
 
@@ -185,11 +188,17 @@ def run_cmd(
     console.print(f"[green]reconciliation balanced[/green]: every stage{truth} agrees")
 
 
-def _payload(state: Any, rec: Any, failure: Any, total_seconds: float) -> dict[str, Any]:
+def _payload(
+    state: RunState, rec: Reconciliation | None, failure: StageFailed | None, total_seconds: float
+) -> dict[str, Any]:
     config = state.config
+    inputs, aws = state.inputs, state.aws
+    truth_path = inputs.ground_truth_path if inputs else None
     diverged = rec.diverged if rec is not None else None
     return {
-        "status": "failed" if failure else ("balanced" if rec.balanced else "mismatch"),
+        "status": "failed"
+        if failure or rec is None
+        else ("balanced" if rec.balanced else "mismatch"),
         "failed_stage": failure.stage if failure else None,
         "error": failure.reason if failure else None,
         "diverged_stage": diverged.stage if diverged else None,
@@ -203,13 +212,14 @@ def _payload(state: Any, rec: Any, failure: Any, total_seconds: float) -> dict[s
             "warehouse": config.warehouse,
         },
         "input": {
-            "files": [str(f) for f in state.files],
-            "ground_truth": str(state.ground_truth_path) if state.ground_truth_path else None,
+            "files": [str(f) for f in inputs.files] if inputs else [],
+            "ground_truth": str(truth_path) if truth_path else None,
         },
-        "aws": state.aws,
-        "bucket": state.bucket,
-        "warehouse": str(state.db_path) if state.db_path else None,
-        "dbt_logs": state.dbt_logs,
+        "aws": aws.target if aws else "",
+        "bucket": aws.bucket if aws else "",
+        "warehouse": str(state.warehouse.db_path) if state.warehouse else None,
+        "dbt_logs": {stage: str(r.log_path) for stage, r in state.dbt.items()},
+        "dbt_nodes": {stage: r.statuses for stage, r in state.dbt.items()},
         "stage_seconds": state.timings,
         "total_seconds": total_seconds,
         **(rec.to_dict() if rec is not None else {}),

@@ -2,8 +2,12 @@
 
 :func:`run_pipeline` calls each stage's own importable function (nothing here re-implements a
 stage), times every stage, and hands what each stage reported to
-:func:`ecom.run.reconcile.reconcile`. A stage that fails raises :class:`StageFailed` naming it;
-counts that do not reconcile are reported by the checks (``RunReport.diverged_stage``).
+:func:`ecom.run.reconcile.reconcile`. Each stage returns a typed result that :class:`RunState`
+keeps: :class:`Inputs`, :class:`AwsReady`, :class:`Warehouse`, :class:`FreshStart`,
+:class:`Produced`, :class:`SinkOutcome`, the loader's ``LoadReport`` and, per dbt stage, a
+``DbtResult`` (dbt runs in this process: :mod:`ecom.run.dbt_stage`). A stage that fails raises
+:class:`StageFailed` naming it; counts that do not reconcile are reported by the checks
+(``Reconciliation.diverged``).
 
 Faults can be injected the way the stream tests do: ``on_client(service, client)`` is called
 with every boto3 client the run creates, before it is used, so a botocore event hook can
@@ -13,17 +17,14 @@ throttle, duplicate or drop calls on the real clients.
 from __future__ import annotations
 
 import calendar
-import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 
@@ -33,6 +34,13 @@ from ecom.events import Event
 from ecom.stream.produce import ProduceReport
 from ecom.stream.producer import Producer, RetryPolicy
 from ecom.stream.sink import SinkReport
+
+if TYPE_CHECKING:
+    from ecom.aws.session import Resources
+    from ecom.load.core import LoadReport
+    from ecom.pg.load import PostgresSettings
+    from ecom.realtime.cli import RealtimeRun
+    from ecom.run.dbt_stage import DbtResult
 
 #: First-run defaults: a minute on a laptop, every mart non-trivial (five months, as REES46).
 DEFAULT_EVENTS = 100_000
@@ -106,33 +114,73 @@ class SinkOutcome:
 
 
 @dataclass
+class Inputs:
+    """Stage generate: the CSV files to send, and the generator's ground truth if it covers exactly them."""
+
+    files: list[Path]
+    ground_truth: dict[str, Any] | None = None
+    ground_truth_path: Path | None = None
+
+
+@dataclass
+class AwsReady:
+    """Stage aws: the AWS the run uses and its stack's resources, with what an earlier run left
+    in the stream landed first (``drained``)."""
+
+    target: str  # Target.describe(): the emulator's endpoint or the real account's region
+    resources: Resources
+    drained: SinkOutcome
+
+    @property
+    def bucket(self) -> str:
+        return self.resources.bucket
+
+
+@dataclass
+class Warehouse:
+    """Where dbt builds and what the reconciliation reads: the DuckDB file, or with
+    ``--warehouse postgres`` the server and the DuckDB copy of its tables."""
+
+    db_path: Path
+    postgres: PostgresSettings | None = None
+    postgres_env: dict[str, str] = field(default_factory=dict)  # the postgres target's variables
+
+
+@dataclass
+class FreshStart:
+    """Stage fresh: what ``--fresh`` emptied."""
+
+    objects_deleted: int  # landing, quarantine, dead-letter and manifest objects
+    metrics_deleted: int  # items of the live metrics table
+
+
+@dataclass
+class Produced:
+    """Stage produce: the producer's report, and the id of every event it accepted."""
+
+    report: ProduceReport
+    sent_ids: bytearray  # 16-byte digests, one per accepted event
+
+
+@dataclass
 class RunState:
-    """Everything the stages reported, for the reconciliation and the JSON report."""
+    """What every stage reported (None: the stage has not run), for the reconciliation and the
+    JSON report. ``run_pipeline`` fills it stage by stage, so a failed run keeps what the
+    finished stages reported."""
 
     config: RunConfig
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     timings: dict[str, float] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-    ground_truth: dict[str, Any] | None = None
-    ground_truth_path: Path | None = None
-    aws: str = ""
     emulator_started: int | None = None  # pid of an emulator this run started (it keeps running)
-    bucket: str = ""
-    fresh_deleted: int = 0
-    drained: SinkOutcome = field(default_factory=SinkOutcome)
-    produce: ProduceReport | None = None
-    sent_ids: bytearray = field(
-        default_factory=bytearray
-    )  # 16-byte digests, one per accepted event
-    sink: SinkOutcome = field(default_factory=SinkOutcome)
-    load: Any = None  # ecom.load.core.LoadReport
-    db_path: Path | None = None
-    dbt_logs: dict[str, str] = field(default_factory=dict)
-    realtime: Any = None  # ecom.realtime.cli.RealtimeRun: the stream processor of this run
-    metrics_table: str = ""
-    fresh_metrics_deleted: int = 0
-    postgres: Any = None  # ecom.pg.load.PostgresSettings, with --warehouse postgres
-    postgres_env: dict[str, str] = field(default_factory=dict)
+    inputs: Inputs | None = None
+    aws: AwsReady | None = None
+    warehouse: Warehouse | None = None
+    fresh: FreshStart | None = None
+    produced: Produced | None = None
+    sink: SinkOutcome | None = None
+    realtime: RealtimeRun | None = None  # the stream processor of this run
+    load: LoadReport | None = None
+    dbt: dict[str, DbtResult] = field(default_factory=dict)  # by stage: dbt build, dbt docs
 
 
 class _RecordingProducer(Producer):
@@ -198,54 +246,49 @@ def run_pipeline(
         return made
 
     with _stage(state, "generate"):
-        _inputs(state, notify)
+        inputs = state.inputs = _inputs(config, notify)
 
     with _stage(state, "aws"):
-        res = _aws(state, client, notify)
+        aws = state.aws = _aws(config, client, notify, state)
+    res = aws.resources
 
-    state.db_path = config.db_path or duckdb_path()
     if config.warehouse == "postgres":
         with _stage(state, "postgres"):
-            _postgres(state, notify)
+            warehouse = state.warehouse = _postgres(config, notify)
+    else:
+        warehouse = state.warehouse = Warehouse(config.db_path or duckdb_path())
     if config.fresh:
         with _stage(state, "fresh"):
-            notify("fresh", 0, None, "emptying the landing zone and the warehouse")
-            state.fresh_deleted = _empty_landing(client("s3"), res.bucket)
-            _remove_warehouse(state.db_path)
-            state.fresh_metrics_deleted = _reset_realtime(res, client)
-            if state.postgres is not None:
-                from ecom.pg import run as pg_run
-
-                pg_run.empty(state.postgres)
-            notify("fresh", 1, 1, f"{state.fresh_deleted:,} objects deleted")
+            state.fresh = _fresh(res, warehouse, client, notify)
 
     with _stage(state, "produce"):
-        state.produce = _produce(state, res, client, notify)
+        state.produced = _produce(config, inputs, res, client, notify)
 
     with _stage(state, "sink"):
-        _sink(state.sink, res, client, config.sink_restarts, notify, "sink")
+        state.sink = _sink(res, client, config.sink_restarts, notify, "sink")
 
     # The stream processor reads the same records as the sink (from its own position) while
     # the loader and dbt run; the run waits for it before reconciling.
-    realtime = _start_realtime(state, res, client, config.sink_restarts, notify)
+    realtime = _start_realtime(res, client, config.sink_restarts, notify)
+    state.realtime = realtime.run
 
     with _stage(state, "load"):
-        state.load = _load(state, res, client, notify)
+        state.load = _load(res, warehouse, client, notify)
 
     with _stage(state, "dbt build"):
-        _dbt(state, ["build"], "dbt build", notify)
+        _dbt(state, warehouse, ["build"], "dbt build", notify)
 
-    if state.postgres is not None:
+    if warehouse.postgres is not None:
         with _stage(state, "snapshot"):
             from ecom.pg import run as pg_run
 
             notify("snapshot", 0, None, "copying PostgreSQL's tables for the reconciliation")
-            tables = pg_run.snapshot(state.postgres, state.db_path)
-            notify("snapshot", 1, 1, f"{tables} tables copied to {state.db_path.name}")
+            tables = pg_run.snapshot(warehouse.postgres, warehouse.db_path)
+            notify("snapshot", 1, 1, f"{tables} tables copied to {warehouse.db_path.name}")
 
     if config.docs:
         with _stage(state, "dbt docs"):
-            _dbt(state, ["docs", "generate"], "dbt docs", notify)
+            _dbt(state, warehouse, ["docs", "generate"], "dbt docs", notify)
 
     with _stage(state, "realtime"):
         _wait_realtime(realtime, notify)
@@ -255,28 +298,27 @@ def run_pipeline(
 # -- stages -----------------------------------------------------------------------------------
 
 
-def _inputs(state: RunState, notify: ProgressFn) -> None:
+def _inputs(config: RunConfig, notify: ProgressFn) -> Inputs:
     import json
 
     from ecom.generate import GROUND_TRUTH_FILE, GenerateConfig, generate
     from ecom.profile import expand_paths
     from ecom.warehouse import local_state_dir
 
-    config = state.config
     if config.inputs:
-        state.files = expand_paths(config.inputs)  # raises when it finds no CSV file
+        inputs = Inputs(expand_paths(config.inputs))  # raises when it finds no CSV file
         # Ground truth only when every file comes from one generated directory that has it.
-        folders = {f.parent for f in state.files}
+        folders = {f.parent for f in inputs.files}
         if len(folders) == 1:
             truth_path = next(iter(folders)) / GROUND_TRUTH_FILE
             if truth_path.exists():
                 truth = json.loads(truth_path.read_text())
                 if sorted(f["name"] for f in truth.get("files", [])) == sorted(
-                    f.name for f in state.files
+                    f.name for f in inputs.files
                 ):
-                    state.ground_truth, state.ground_truth_path = truth, truth_path
-        notify("generate", 1, 1, f"{len(state.files)} input files")
-        return
+                    inputs.ground_truth, inputs.ground_truth_path = truth, truth_path
+        notify("generate", 1, 1, f"{len(inputs.files)} input files")
+        return inputs
     out = config.data_dir or local_state_dir() / "run" / "events"
     shutil.rmtree(out, ignore_errors=True)
     gen = GenerateConfig(
@@ -287,12 +329,12 @@ def _inputs(state: RunState, notify: ProgressFn) -> None:
         seed=config.seed,
     )
     result = generate(gen, progress=lambda done, total, note: notify("generate", done, total, note))
-    state.files = [f.path for f in result.files]
-    state.ground_truth, state.ground_truth_path = result.ground_truth, result.ground_truth_path
+    return Inputs([f.path for f in result.files], result.ground_truth, result.ground_truth_path)
 
 
-def _aws(state: RunState, client: Callable[[str, Any], Any] | Any, notify: ProgressFn) -> Any:
-    """Reuse the AWS the session resolves to, or start the local emulator; deploy the stack if absent."""
+def _aws(config: RunConfig, client: Any, notify: ProgressFn, state: RunState) -> AwsReady:
+    """Reuse the AWS the session resolves to, or start the local emulator (its pid goes to
+    ``state.emulator_started`` at once); deploy the stack if absent."""
     from ecom.aws import emulator, session
 
     notify("aws", 0, None, "resolving AWS")
@@ -305,7 +347,7 @@ def _aws(state: RunState, client: Callable[[str, Any], Any] | Any, notify: Progr
         notify("aws", 0, None, ("started" if emu.started else "reusing") + f" {emu.endpoint}")
         session.forget()
     target = session.target()
-    if target.kind == "aws" and state.config.fresh:
+    if target.kind == "aws" and config.fresh:
         raise StageFailed(
             "aws", "--fresh empties the landing bucket; refusing to do that on real AWS"
         )
@@ -321,22 +363,35 @@ def _aws(state: RunState, client: Callable[[str, Any], Any] | Any, notify: Progr
         notify("aws", 0, None, "adding the metrics table (infra/template.yaml)")
         emulator.deploy_stack()
         res = session.resources(target)
-    state.aws, state.bucket, state.metrics_table = target.describe(), res.bucket, res.metrics_table
     # Records an earlier run put but never sank are landed now, so that this run's
     # objects hold this run's records only (they are loaded with this run's objects).
-    _sink(state.drained, res, client, state.config.sink_restarts, notify, "aws")
+    drained = _sink(res, client, config.sink_restarts, notify, "aws")
     notify("aws", 1, 1, target.describe())
-    return res
+    return AwsReady(target.describe(), res, drained)
+
+
+def _fresh(res: Resources, warehouse: Warehouse, client: Any, notify: ProgressFn) -> FreshStart:
+    notify("fresh", 0, None, "emptying the landing zone and the warehouse")
+    deleted = _empty_landing(client("s3"), res.bucket)
+    _remove_warehouse(warehouse.db_path)
+    metrics_deleted = _reset_realtime(res, client)
+    if warehouse.postgres is not None:
+        from ecom.pg import run as pg_run
+
+        pg_run.empty(warehouse.postgres)
+    notify("fresh", 1, 1, f"{deleted:,} objects deleted")
+    return FreshStart(deleted, metrics_deleted)
 
 
 @dataclass
 class _RealtimeThread:
+    run: RealtimeRun
     thread: Any
     errors: list[BaseException]
 
 
 def _start_realtime(
-    state: RunState, res: Any, client: Any, restarts: int, notify: ProgressFn
+    res: Resources, client: Any, restarts: int, notify: ProgressFn
 ) -> _RealtimeThread:
     """Run the stream processor until caught up in a thread; a poller that dies (AWS
     unreachable) is restarted from its checkpoints, ``restarts`` times, like the sink."""
@@ -353,14 +408,13 @@ def _start_realtime(
         )
 
     def report(p: Any) -> None:
-        r = state.realtime.processor.report
+        r = run.processor.report
         notify("realtime", 0, None, f"{r.applied:,} events applied ({p.invocations:,} batches)")
 
-    state.realtime = make_realtime(client, res, progress=report)
+    run = make_realtime(client, res, progress=report)
     errors: list[BaseException] = []
 
     def work() -> None:
-        run = state.realtime
         poller, failures = run.poller, 0
         try:
             while True:
@@ -382,7 +436,7 @@ def _start_realtime(
 
     thread = threading.Thread(target=work, name="ecom-realtime", daemon=True)
     thread.start()
-    return _RealtimeThread(thread, errors)
+    return _RealtimeThread(run, thread, errors)
 
 
 def _wait_realtime(realtime: _RealtimeThread, notify: ProgressFn) -> None:
@@ -393,7 +447,7 @@ def _wait_realtime(realtime: _RealtimeThread, notify: ProgressFn) -> None:
     notify("realtime", 1, 1, "caught up")
 
 
-def _reset_realtime(res: Any, client: Any) -> int:
+def _reset_realtime(res: Resources, client: Any) -> int:
     """--fresh: the processor's position to the end of every shard, the metrics table emptied."""
     from ecom.realtime.poller import Poller
     from ecom.realtime.store import clear_table
@@ -428,42 +482,46 @@ def _remove_warehouse(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _produce(state: RunState, res: Any, client: Any, notify: ProgressFn) -> ProduceReport:
+def _produce(
+    config: RunConfig, inputs: Inputs, res: Resources, client: Any, notify: ProgressFn
+) -> Produced:
     from ecom.stream.produce import produce_files
 
     s3 = client("s3")
+    sent_ids = bytearray()
     producer = _RecordingProducer(
         client("kinesis"),
         res.stream,
         s3=s3,
         bucket=res.bucket,
-        retry=state.config.retry,
-        ids=state.sent_ids,
+        retry=config.retry,
+        ids=sent_ids,
     )
-    total = sum(f.stat().st_size for f in state.files)
+    total = sum(f.stat().st_size for f in inputs.files)
     done = 0
 
     def advance(n: int) -> None:
         nonlocal done
         done += n
-        notify("produce", done, total, f"{len(state.sent_ids) // 16:,} events")
+        notify("produce", done, total, f"{len(sent_ids) // 16:,} events")
 
-    return produce_files(state.files, producer, s3=s3, bucket=res.bucket, progress=advance)
+    report = produce_files(inputs.files, producer, s3=s3, bucket=res.bucket, progress=advance)
+    return Produced(report, sent_ids)
 
 
 def _sink(
-    outcome: SinkOutcome,
-    res: Any,
+    res: Resources,
     client: Any,
     restarts: int,
     notify: ProgressFn,
     stage: str,
-) -> None:
+) -> SinkOutcome:
     """Sink until caught up; a sink that dies is restarted from its checkpoints (``restarts`` times)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ecom.stream.sink import Sink
 
+    outcome = SinkOutcome()
     landed_before = 0
 
     def report(r: SinkReport) -> None:
@@ -492,87 +550,62 @@ def _sink(
             landed_before += sink.report.events
             continue
         outcome.attempts.append(sink.report)
-        return
+        return outcome
 
 
-def _postgres(state: RunState, notify: ProgressFn) -> None:
+def _postgres(config: RunConfig, notify: ProgressFn) -> Warehouse:
     """--warehouse postgres: find or start the server; reconciliation reads a DuckDB copy."""
     from ecom.pg import run as pg_run
     from ecom.warehouse import local_state_dir
 
     notify("postgres", 0, None, "finding PostgreSQL")
-    state.postgres, state.postgres_env, how = pg_run.run_server()
-    state.db_path = state.config.db_path or local_state_dir() / "run" / "postgres-copy.duckdb"
+    settings, env, how = pg_run.run_server()
+    db_path = config.db_path or local_state_dir() / "run" / "postgres-copy.duckdb"
     notify("postgres", 1, 1, how)
+    return Warehouse(db_path, settings, env)
 
 
-def _load(state: RunState, res: Any, client: Any, notify: ProgressFn) -> Any:
-    from ecom.load.duck import load_duckdb
+def _load(res: Resources, warehouse: Warehouse, client: Any, notify: ProgressFn) -> LoadReport:
+    def progress(done: int, total: int | None, note: str) -> None:
+        notify("load", done, total, note)
 
-    if state.db_path is None:
-        raise StageFailed("load", "no warehouse path was resolved")
-    if state.postgres is not None:
+    if warehouse.postgres is not None:
         from ecom.pg.load import load_postgres
 
         return load_postgres(
-            res.bucket,
-            client=client("s3"),
-            settings=state.postgres,
-            progress=lambda done, total, note: notify("load", done, total, note),
+            res.bucket, client=client("s3"), settings=warehouse.postgres, progress=progress
         )
+    from ecom.load.duck import load_duckdb
+
     return load_duckdb(
-        res.bucket,
-        client=client("s3"),
-        db_path=state.db_path,
-        progress=lambda done, total, note: notify("load", done, total, note),
+        res.bucket, client=client("s3"), db_path=warehouse.db_path, progress=progress
     )
 
 
-_DBT_NODE = re.compile(r"\b(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+def _dbt(
+    state: RunState, warehouse: Warehouse, args: list[str], stage: str, notify: ProgressFn
+) -> None:
+    """Run dbt in this process with the project's profiles, its console lines in a log file;
+    its result goes to ``state.dbt[stage]`` (also when it fails)."""
+    from ecom.run.dbt_stage import run_dbt_in_process
+    from ecom.warehouse import dbt_env, local_state_dir
 
-
-def _dbt(state: RunState, args: list[str], stage: str, notify: ProgressFn) -> None:
-    """Run dbt with the project's profiles, its output in a log file; progress from its node lines."""
-    from ecom.warehouse import PROJECT_ROOT, dbt_env, local_state_dir
-
-    if state.db_path is None:
-        raise StageFailed(stage, "no warehouse path was resolved")
     env = dbt_env()
-    env["ECOM_DUCKDB_PATH"] = str(state.db_path)
-    if state.postgres is not None:
-        env.update(state.postgres_env)
+    env["ECOM_DUCKDB_PATH"] = str(warehouse.db_path)
+    if warehouse.postgres is not None:
+        env.update(warehouse.postgres_env)
         env["DBT_TARGET"] = "postgres"
-    env["DBT_USE_COLORS"] = "false"
-    log_dir = local_state_dir() / "run"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{stage.replace(' ', '-')}.log"
-    state.dbt_logs[stage] = str(log_path)
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt) if dbt.exists() else "dbt", *args]
-    failed: list[str] = []
+    log_path = local_state_dir() / "run" / f"{stage.replace(' ', '-')}.log"
     notify(stage, 0, None, "starting dbt")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+    result = state.dbt[stage] = run_dbt_in_process(
+        args,
+        env=env,
+        log_path=log_path,
+        progress=lambda done, total, note: notify(stage, done, total, note),
+    )
+    if not result.success:
+        raise StageFailed(
+            stage,
+            f"dbt {' '.join(args)} failed (exit code {result.exit_code}): "
+            f"{result.failure_detail()} (log: {log_path})",
         )
-        if proc.stdout is None:  # stdout=PIPE always gives one
-            raise StageFailed(stage, "dbt's output could not be read")
-        for raw in proc.stdout:
-            line = _ANSI.sub("", raw)
-            log.write(line)
-            match = _DBT_NODE.search(line)
-            if match:
-                done, total, status = int(match[1]), int(match[2]), match[3]
-                if status in ("ERROR", "FAIL"):
-                    failed.append(line.strip())
-                notify(stage, done, total, status.lower())
-        code = proc.wait()
-    if code != 0:
-        detail = "; ".join(failed[:5]) or "see the log"
-        raise StageFailed(stage, f"dbt exited with {code}: {detail} (log: {log_path})")

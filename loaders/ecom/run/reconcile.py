@@ -106,13 +106,29 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
     import duckdb
 
     rec = Reconciliation()
-    truth = state.ground_truth
-    produce = state.produce
-    if produce is None or state.load is None or state.db_path is None:
-        raise StageFailed("reconcile", "the produce and load stages have not reported")
+    inputs, aws, produced, sink, load, warehouse = (
+        state.inputs,
+        state.aws,
+        state.produced,
+        state.sink,
+        state.load,
+        state.warehouse,
+    )
+    if (
+        inputs is None
+        or aws is None
+        or produced is None
+        or sink is None
+        or load is None
+        or warehouse is None
+    ):
+        raise StageFailed("reconcile", "the stages up to the load have not all reported")
+    truth = inputs.ground_truth
+    produce = produced.report
+    bucket = aws.bucket
 
     # -- source and produce ---------------------------------------------------------------------
-    sent_ids = _ids(state.sent_ids)
+    sent_ids = _ids(produced.sent_ids)
     distinct_sent = np.unique(sent_ids)
     if truth is not None:
         rec.add("source", "rows read = rows in the ground truth", truth["rows"], produce.read)
@@ -127,7 +143,7 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
         "events dead-lettered after every retry",
         0,
         produce.dead_lettered,
-        detail=", ".join(f"s3://{state.bucket}/{k}" for k in produce.deadletter_keys),
+        detail=", ".join(f"s3://{bucket}/{k}" for k in produce.deadletter_keys),
     )
     rec.add("produce", "events accepted = events sent", produce.sent, sent_ids.size)
     if truth is not None:
@@ -139,8 +155,8 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
         )
 
     # -- sink: stream -> landing ----------------------------------------------------------------
-    keys = state.sink.keys
-    rows_by_key, landed = landing_rows(s3, state.bucket, keys)
+    keys = sink.keys
+    rows_by_key, landed = landing_rows(s3, bucket, keys)
     landed_ids = _ids(landed)
     distinct_landed = np.unique(landed_ids)
     missing = np.setdiff1d(distinct_sent, distinct_landed, assume_unique=True).size
@@ -153,10 +169,9 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
     )
     rec.add("sink", "events sent that never landed", 0, missing)
     rec.add("sink", "events landed that were not sent", 0, foreign)
-    rec.add("sink", "events quarantined by the sink", 0, state.sink.quarantined)
+    rec.add("sink", "events quarantined by the sink", 0, sink.quarantined)
 
     # -- load: landing -> raw.events ------------------------------------------------------------
-    load = state.load
     by_key = {o.obj.key: o for o in load.objects}
     loaded_rows = sum(by_key[k].rows_loaded for k in keys if k in by_key)
     rec.add("load", "landing objects of this run loaded", len(keys), sum(k in by_key for k in keys))
@@ -170,16 +185,16 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
     rec.add("load", "rows rejected by the loader", 0, load.rejected)
     rec.add("load", "loader: read = loaded + rejected", load.read, load.loaded + load.rejected)
 
-    con = duckdb.connect(str(state.db_path), read_only=True)
+    con = duckdb.connect(str(warehouse.db_path), read_only=True)
     try:
         con.register("sent_ids", _arrow_ids(distinct_sent))
-        _warehouse_checks(con, rec, state, keys, landed_ids.size, distinct_sent.size)
+        _warehouse_checks(con, rec, bucket, truth, keys, landed_ids.size, distinct_sent.size)
         if state.realtime is not None:
             from ecom.aws import session
             from ecom.realtime.query import MetricsReader
             from ecom.run.realtime_check import check_realtime
 
-            reader = MetricsReader(session.client("dynamodb"), state.metrics_table)
+            reader = MetricsReader(session.client("dynamodb"), aws.resources.metrics_table)
             check_realtime(rec, state.realtime, reader, con)
     finally:
         con.close()
@@ -194,10 +209,10 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
         "retried": produce.retried,
         "throttled_or_failed_attempts": dict(sorted(Counter(produce.errors).items())),
         "dead_lettered": produce.dead_lettered,
-        "stream_records_read": state.sink.records,
-        "sink_restarts": state.sink.restarts,
-        "sink_failures": state.sink.failures,
-        "sink_quarantined": state.sink.quarantined,
+        "stream_records_read": sink.records,
+        "sink_restarts": sink.restarts,
+        "sink_failures": sink.failures,
+        "sink_quarantined": sink.quarantined,
         "landing_objects": len(keys),
         "landed": int(landed_ids.size),
         "distinct_landed": int(distinct_landed.size),
@@ -209,8 +224,8 @@ def reconcile(state: RunState, s3: Any) -> Reconciliation:
         "rows_loaded_from_earlier_runs": sum(
             o.rows_loaded for o in load.objects if o.obj.key not in keys
         ),
-        "drained_before_produce": sum(r.events for r in state.drained.attempts),
-        "fresh_objects_deleted": state.fresh_deleted,
+        "drained_before_produce": sum(r.events for r in aws.drained.attempts),
+        "fresh_objects_deleted": state.fresh.objects_deleted if state.fresh else 0,
         **rec.counts,
     }
     t = rec.totals
@@ -242,9 +257,15 @@ def _one(con: Any, sql: str) -> Any:
 
 
 def _warehouse_checks(
-    con: Any, rec: Reconciliation, state: RunState, keys: list[str], landed: int, distinct_sent: int
+    con: Any,
+    rec: Reconciliation,
+    bucket: str,
+    truth: dict[str, Any] | None,
+    keys: list[str],
+    landed: int,
+    distinct_sent: int,
 ) -> None:
-    urls = [f"s3://{state.bucket}/{k}" for k in keys]
+    urls = [f"s3://{bucket}/{k}" for k in keys]
     con.execute("create temp table run_objects (url varchar)")
     if urls:
         con.executemany("insert into run_objects values (?)", [[u] for u in urls])
@@ -310,7 +331,6 @@ def _warehouse_checks(
     )
 
     # -- marts against the ground truth, when the warehouse holds exactly this input ------------
-    truth = state.ground_truth
     if truth is None or not (staged == distinct_sent and not_staged == 0):
         return
     rec.compared_with_ground_truth = True
