@@ -1,42 +1,42 @@
-"""The metrics table's key design, and events -> per-item deltas (aggregated in memory).
+"""The metrics table's key design: segments of event time, each owned by one shard.
 
 One DynamoDB table, keys ``pk`` (partition) and ``sk`` (sort), all UTC event time:
 
-================  ==============  ==========================================================
-pk                sk              holds
-================  ==============  ==========================================================
-``d#<day>``       ``h#<HH>#<n>``  the hour: ``ev``, one entry per event applied
-                                  (string set of ``<id>`` (16 hex digits of the event_id)
-                                  ``<MM>`` (minute) ``<t>`` (type letter) ``<cents>``
-                                  (purchases)); ``act``, the users ``<MM>u<user_id>`` and
-                                  sessions ``<MM>s<session>`` of each minute; a version
-                                  ``ver``; ``expires_at`` (TTL)
-``d#<day>``       ``total``       the day's counters, and per category ``c|<code>|<metric>``
-``d#<day>``       ``b#<slot>``    per brand ``<brand>|<metric>`` (brands hashed to slots)
-``d#<day>``       ``p#<slot>``    per product ``<product_id>|purchases|units|rev``
-``pos#<stream>``  ``<shard id>``  ``seq``: the last sequence number applied from the shard
-``latest``        ``latest``      ``t``: the latest event time applied
-================  ==============  ==========================================================
+=================  ===========================  ===============================================
+pk                 sk                           holds
+=================  ===========================  ===============================================
+``d#<day>``        ``s#<shard id>#<cell>``      a segment: the figures of the events one shard
+                                                applied to it (below)
+``pos#<stream>``   ``<shard id>``               ``seq``: a sequence number the shard's events
+                                                are applied up to (a guard, see store.py)
+``latest``         ``latest``                   ``t``: the latest event time applied
+=================  ===========================  ===============================================
 
-The minute and hour figures are read from ``ev`` (a set: adding an entry twice changes
-nothing), so an hour costs four update clauses however many events it holds; an hour item holds about
-10,000 events (DynamoDB's 400 KB), and ``HOUR_SHARDS`` spreads a busier hour over more items.
+A **segment** holds, for the events applied to it: ``ev``, one entry per event (a string set:
+16 hex digits of the event_id, the minute ``HHMM``, a type letter and, for purchases, the
+price in cents), from which the minute and hour figures are read; ``act``, the users
+``<HHMM>u<user_id>`` and sessions ``<HHMM>s<session>`` active in each minute; ``c``, every
+counter of those events as one JSON object (the shop's per type, ``units``, ``rev``, ``neg``;
+per category ``c|<code>|<metric>``, brand ``b|<brand>|<metric>`` and product
+``p|<product_id>|<metric>``); ``ver`` (its version), ``size`` (an upper bound of its bytes)
+and ``expires_at`` (TTL).
+
+Which segment an event goes to depends on how busy its time is. The **cells** of an event
+time, coarse to fine, are the day ``D``, the hour ``H<HH>``, the ten minutes ``T<HH><M>`` and
+the minute ``M<HHMM>.<k>`` (``k`` = 0, 1, ... when one minute outgrows an item). An event
+goes to the coarsest of its cells whose segment is not full (``SEGMENT_BYTES``): a quiet day
+is one item, a busy one spreads over hours, ten minutes and minutes by itself. A day's
+figures are the sum of its segments: one ``Query`` on ``d#<day>``.
 
 Counters (``METRICS``): events per type, ``units`` (purchases at a price >= 0, as the marts
 count them), ``rev`` (revenue in cents, purchases at a price > 0) and ``neg`` (purchases at a
 negative price, counted apart). Categories are keyed by ``category_code`` and brands by
 ``brand``; events without one count under ``(none)``, as the brand marts do.
-
-Everything of one day is one partition, so every query is a single ``Query`` on ``d#<day>``.
-The hour item is the unit of the exactly-once scheme (see :mod:`ecom.realtime.store`).
 """
 
 from __future__ import annotations
 
-import zlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import Counter
 
 from ecom.events import EVENT_TYPES, Event
 
@@ -47,19 +47,20 @@ BREAKDOWN_METRICS: tuple[str, ...] = (*EVENT_TYPES, "units", "rev")
 PRODUCT_METRICS: tuple[str, ...] = ("purchases", "units", "rev")
 NONE_KEY = "(none)"
 SEP = "|"
-BRAND_SLOTS = 2
-PRODUCT_SLOTS = 4
-#: Hour items per hour (events hashed by event_id): one holds ~10,000 events.
-HOUR_SHARDS = 1
-#: Hex digits of the event_id kept in an hour's ``ev`` entries (64 bits).
+#: Hex digits of the event_id kept in a segment's ``ev`` entries (64 bits).
 SEEN_DIGITS = 16
 #: One-letter event types of ``ev`` entries.
 TYPE_LETTERS = {"view": "v", "cart": "c", "remove_from_cart": "r", "purchase": "p"}
 LETTER_TYPES = {v: k for k, v in TYPE_LETTERS.items()}
-#: Fine buckets (the hour items with their minutes) expire this long after their last write.
-FINE_TTL_SECONDS = 35 * 86_400
-TOTAL_SK = "total"
+#: A segment is full past this many bytes. DynamoDB's item limit is 400 KB, and ``size`` is an
+#: upper bound of the item's bytes, so a full segment still has room for its last batch; kept
+#: well under the limit because every write of an item costs a write unit per KB of the item.
+SEGMENT_BYTES = 64_000
+#: Segments expire this long after their last write (the table is a live window; the marts
+#: keep the history).
+RETENTION_SECONDS = 35 * 86_400
 LATEST_KEY = ("latest", "latest")
+SEGMENT_PREFIX = "s#"
 
 Key = tuple[str, str]
 
@@ -68,24 +69,24 @@ def day_pk(day: str) -> str:
     return f"d#{day}"
 
 
-def hour_sk(hour: str, shard: int = 0) -> str:
-    return f"h#{hour}#{shard}"
-
-
-def _slot(key: str, slots: int) -> int:
-    return zlib.crc32(key.encode("utf-8")) % slots
-
-
-def brand_sk(brand: str) -> str:
-    return f"b#{_slot(brand, BRAND_SLOTS)}"
-
-
-def product_sk(product_id: int) -> str:
-    return f"p#{_slot(str(product_id), PRODUCT_SLOTS)}"
-
-
 def position_key(stream: str, shard_id: str) -> Key:
     return (f"pos#{stream}", shard_id)
+
+
+def cells(event_time: str) -> tuple[str, str, str, str]:
+    """The cells of an event time, coarse to fine; the minute's is its first part (``.0``)."""
+    hh, mm = event_time[11:13], event_time[14:16]
+    return ("D", f"H{hh}", f"T{hh}{mm[0]}", f"M{hh}{mm}.0")
+
+
+def next_part(cell: str) -> str:
+    """``M1005.0`` -> ``M1005.1``: the minute's next part, once a part is full."""
+    stem, _, k = cell.rpartition(".")
+    return f"{stem}.{int(k) + 1}"
+
+
+def segment_key(day: str, shard_id: str, cell: str) -> Key:
+    return (day_pk(day), f"{SEGMENT_PREFIX}{shard_id}#{cell}")
 
 
 def seen_id(event_id: str) -> str:
@@ -93,40 +94,34 @@ def seen_id(event_id: str) -> str:
 
 
 def entry(event: Event) -> str:
-    """The event's ``ev`` entry: id prefix, minute, type letter, price in cents (purchases)."""
+    """The event's ``ev`` entry: id prefix, ``HHMM``, type letter, price in cents (purchases)."""
     t = event.event_time
     price = str(cents(event.price)) if event.event_type == "purchase" else ""
-    return f"{event.event_id[:SEEN_DIGITS]}{t[14:16]}{TYPE_LETTERS[event.event_type]}{price}"
+    letter = TYPE_LETTERS[event.event_type]
+    return f"{event.event_id[:SEEN_DIGITS]}{t[11:13]}{t[14:16]}{letter}{price}"
 
 
-def parse_entry(text: str) -> tuple[str, int, str, int]:
-    """``(id prefix, minute, event type, cents)`` of an ``ev`` entry."""
+def parse_entry(text: str) -> tuple[str, int, int, str, int]:
+    """``(id prefix, hour, minute, event type, cents)`` of an ``ev`` entry."""
     d = SEEN_DIGITS
-    price = text[d + 3 :]
-    return text[:d], int(text[d : d + 2]), LETTER_TYPES[text[d + 2]], int(price or 0)
+    price = text[d + 5 :]
+    hour, minute = int(text[d : d + 2]), int(text[d + 2 : d + 4])
+    return text[:d], hour, minute, LETTER_TYPES[text[d + 4]], int(price or 0)
 
 
-def hour_key(event: Event) -> Key:
+def activity(event: Event) -> list[str]:
+    """The event's ``act`` entries: its user and (when it has one) its session, per minute."""
     t = event.event_time
-    return day_pk(t[:10]), hour_sk(t[11:13], int(event.event_id[0], 16) % HOUR_SHARDS)
+    minute = f"{t[11:13]}{t[14:16]}"
+    out = [f"{minute}u{event.user_id}"]
+    if event.user_session:
+        out.append(f"{minute}s{event.user_session}")
+    return out
 
 
 def cents(price: str) -> int:
     """``"-3.50"`` -> -350 (prices are canonical: exactly two decimals)."""
     return int(price.replace(".", ""))
-
-
-@dataclass
-class ItemDelta:
-    """What one batch adds to one item: numbers (ADD) and set members (ADD to a set)."""
-
-    numbers: Counter[str] = field(default_factory=Counter)
-    string_sets: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    hour: bool = False  # an hour item: versioned, expires
-
-    @property
-    def clauses(self) -> int:
-        return len(self.numbers) + len(self.string_sets)
 
 
 def _counters(event: Event) -> list[tuple[str, int]]:
@@ -142,50 +137,27 @@ def _counters(event: Event) -> list[tuple[str, int]]:
     return out
 
 
-#: Most clauses one event adds to one item (types, units, rev, neg and a category's three).
-EVENT_CLAUSES = 8
+def add_counters(counters: Counter[str], event: Event) -> list[str]:
+    """Add one event's counters; returns the names it created (for the size bound)."""
+    new: list[str] = []
 
+    def add(name: str, n: int) -> None:
+        if name not in counters:
+            new.append(name)
+        counters[name] += n
 
-def touched(event: Event) -> list[Key]:
-    """The items an event changes."""
-    day = day_pk(event.event_time[:10])
-    keys = [hour_key(event), (day, TOTAL_SK), (day, brand_sk(event.brand or NONE_KEY))]
-    if event.event_type == "purchase":
-        keys.append((day, product_sk(event.product_id)))
-    return keys
-
-
-def add_event(deltas: dict[Key, ItemDelta], event: Event) -> None:
-    """Add one event's contribution to every item it touches."""
-    t = event.event_time
-    day = day_pk(t[:10])
-    minute = t[14:16]
-    counters = _counters(event)
-    hour = deltas.setdefault(hour_key(event), ItemDelta())
-    total = deltas.setdefault((day, TOTAL_SK), ItemDelta())
-    brand = event.brand or NONE_KEY
-    by_brand = deltas.setdefault((day, brand_sk(brand)), ItemDelta())
-    category = f"c{SEP}{event.category_code or NONE_KEY}"
-    for name, n in counters:
-        total.numbers[name] += n
+    category = f"c{SEP}{event.category_code or NONE_KEY}{SEP}"
+    brand = f"b{SEP}{event.brand or NONE_KEY}{SEP}"
+    counters_of_event = _counters(event)
+    for name, n in counters_of_event:
+        add(name, n)
         if name != "neg":
-            total.numbers[f"{category}{SEP}{name}"] += n
-            by_brand.numbers[f"{brand}{SEP}{name}"] += n
-    hour.hour = True
-    hour.string_sets["ev"].add(entry(event))
-    hour.string_sets["act"].add(f"{minute}u{event.user_id}")
-    if event.user_session:
-        hour.string_sets["act"].add(f"{minute}s{event.user_session}")
+            add(category + name, n)
+            add(brand + name, n)
     if event.event_type == "purchase":
-        product = deltas.setdefault((day, product_sk(event.product_id)), ItemDelta())
-        product.numbers[f"{event.product_id}{SEP}purchases"] += 1
-        for name, n in counters:
+        product = f"p{SEP}{event.product_id}{SEP}"
+        add(product + "purchases", 1)
+        for name, n in counters_of_event:
             if name in ("units", "rev"):
-                product.numbers[f"{event.product_id}{SEP}{name}"] += n
-
-
-def aggregate(events: Iterable[Event]) -> dict[Key, ItemDelta]:
-    deltas: dict[Key, ItemDelta] = {}
-    for event in events:
-        add_event(deltas, event)
-    return deltas
+                add(product + name, n)
+    return new

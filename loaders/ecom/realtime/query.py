@@ -1,28 +1,21 @@
 """Reading the live KPIs back: the functions behind ``GET /metrics/...`` (docs/realtime.md).
 
-Every figure of one UTC day is in the partition ``d#<day>`` (:mod:`ecom.realtime.model`), so
-each answer is one ``Query`` (or ``GetItem``) per day touched. Money is a decimal string
+Every figure of one UTC day is in the segments of the partition ``d#<day>``
+(:mod:`ecom.realtime.model`), so each answer is one ``Query`` per day touched, summing the
+day's segments (projected on the attribute the answer needs). Money is a decimal string
 (``"123.45"``) computed from integer cents, never a float. Bad input raises
 :class:`QueryError` (the API answers it with a 400 and its reason).
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ecom.events import EVENT_TYPES
-from ecom.realtime.model import (
-    BRAND_SLOTS,
-    LATEST_KEY,
-    METRICS,
-    PRODUCT_SLOTS,
-    SEP,
-    TOTAL_SK,
-    day_pk,
-    parse_entry,
-)
+from ecom.realtime.model import LATEST_KEY, METRICS, SEGMENT_PREFIX, SEP, day_pk, parse_entry
 
 GRAINS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 #: Most buckets one totals request may ask for (a day of minutes, a month of hours, a year of days).
@@ -99,10 +92,6 @@ def _figures(numbers: dict[str, int], prefix: str = "") -> dict[str, Any]:
     }
 
 
-def _numbers(item: dict[str, Any]) -> dict[str, int]:
-    return {k: int(v["N"]) for k, v in item.items() if "N" in v}
-
-
 class MetricsReader:
     """Queries over the metrics table (``dynamodb`` is a boto3 client)."""
 
@@ -110,15 +99,15 @@ class MetricsReader:
         self.dynamodb = dynamodb
         self.table = table
 
-    def _query(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]:
+    def _segments(self, day: str, attribute: str) -> list[dict[str, Any]]:
+        """The day's segments (every shard's), each with ``sk`` and ``attribute`` only."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+            "ExpressionAttributeValues": {":pk": {"S": day_pk(day)}, ":p": {"S": SEGMENT_PREFIX}},
+            "ProjectionExpression": "sk, #a",
+            "ExpressionAttributeNames": {"#a": attribute},
         }
-        if prefix is not None:
-            kwargs["KeyConditionExpression"] += " AND begins_with(sk, :p)"
-            kwargs["ExpressionAttributeValues"][":p"] = {"S": prefix}
         items: list[dict[str, Any]] = []
         while True:
             resp = self.dynamodb.query(**kwargs)
@@ -134,16 +123,13 @@ class MetricsReader:
         )
         return item
 
-    def _get_many(self, pk: str, sks: list[str]) -> list[dict[str, Any]]:
-        """Items of one partition by sort key (BatchGetItem: the slots of a day are known)."""
-        keys = [{"pk": {"S": pk}, "sk": {"S": sk}} for sk in sks]
-        request: dict[str, Any] = {self.table: {"Keys": keys}}
-        items: list[dict[str, Any]] = []
-        while request:
-            resp = self.dynamodb.batch_get_item(RequestItems=request)
-            items.extend(resp.get("Responses", {}).get(self.table, []))
-            request = resp.get("UnprocessedKeys") or {}
-        return items
+    def day_counters(self, day: str) -> dict[str, int]:
+        """Every counter of the day (the sum of its segments' ``c``)."""
+        out: dict[str, int] = defaultdict(int)
+        for item in self._segments(day, "c"):
+            for name, value in json.loads(item.get("c", {}).get("S", "{}")).items():
+                out[name] += int(value)
+        return out
 
     # -- totals ----------------------------------------------------------------------------------
 
@@ -165,16 +151,15 @@ class MetricsReader:
         sums: dict[datetime, dict[str, int]] = {s: defaultdict(int) for s in starts}
         days = sorted({s.date() for s in starts})
         for day in days:
-            pk = day_pk(day.isoformat())
             if grain == "day":
-                for k, v in _numbers(self._get(pk, TOTAL_SK)).items():
-                    sums[datetime(day.year, day.month, day.day, tzinfo=UTC)][k] += v
+                for k, v in self.day_counters(day.isoformat()).items():
+                    if SEP not in k:
+                        sums[datetime(day.year, day.month, day.day, tzinfo=UTC)][k] += v
                 continue
-            for item in self._query(pk, "h#"):
-                hour = int(item["sk"]["S"].split("#")[1])
-                at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+            for item in self._segments(day.isoformat(), "ev"):
                 for text in item.get("ev", {}).get("SS", []):
-                    _, minute, event_type, price = parse_entry(text)
+                    _, hour, minute, event_type, price = parse_entry(text)
+                    at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
                     bucket = at.replace(minute=minute) if grain == "minute" else at
                     if bucket not in sums:
                         continue
@@ -200,20 +185,14 @@ class MetricsReader:
 
     # -- breakdowns and top lists ----------------------------------------------------------------
 
-    def _dimension_rows(
-        self, dimension: str, day: str, total: dict[str, Any] | None = None
+    def _rows(
+        self, kind: str, day: str, counters: dict[str, int] | None = None
     ) -> dict[str, dict[str, int]]:
+        """Counters of one kind (``c`` category, ``b`` brand, ``p`` product) per key."""
         rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        if dimension == "category":
-            items = [total if total is not None else self._get(day_pk(day), TOTAL_SK)]
-            prefix = f"c{SEP}"
-        else:
-            items = self._get_many(day_pk(day), [f"b#{i}" for i in range(BRAND_SLOTS)])
-            prefix = ""
-        for item in items:
-            for name, value in _numbers(item).items():
-                if not name.startswith(prefix) or SEP not in name[len(prefix) :]:
-                    continue
+        prefix = f"{kind}{SEP}"
+        for name, value in (counters if counters is not None else self.day_counters(day)).items():
+            if name.startswith(prefix):
                 key, _, metric = name[len(prefix) :].rpartition(SEP)
                 rows[key][metric] += value
         return rows
@@ -224,7 +203,7 @@ class MetricsReader:
                 "bad_dimension", f"dimension {dimension!r} is not one of {', '.join(DIMENSIONS)}"
             )
         day = parse_day(day_text)
-        rows = self._dimension_rows(dimension, day)
+        rows = self._rows(dimension[0], day)
         ordered = sorted(
             rows.items(), key=lambda kv: (-kv[1].get("rev", 0), -sum(kv[1].values()), kv[0])
         )
@@ -243,13 +222,9 @@ class MetricsReader:
         day = parse_day(day_text)
         rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         if kind == "products":
-            for item in self._get_many(day_pk(day), [f"p#{i}" for i in range(PRODUCT_SLOTS)]):
-                for name, value in _numbers(item).items():
-                    key, _, metric = name.rpartition(SEP)
-                    rows[key][metric] += value
+            rows = self._rows("p", day)
         else:
-            dimension = {"categories": "category", "brands": "brand"}[kind]
-            for key, numbers in self._dimension_rows(dimension, day).items():
+            for key, numbers in self._rows(kind[0], day).items():
                 rows[key] = numbers
                 rows[key]["purchases"] = numbers.get("purchase", 0)
         ranked = sorted(
@@ -289,11 +264,15 @@ class MetricsReader:
         minutes = [end - timedelta(minutes=i) for i in range(30)]
         users: dict[datetime, set[str]] = defaultdict(set)
         sessions: dict[datetime, set[str]] = defaultdict(set)
-        for day, hour in sorted({(m.date(), m.hour) for m in minutes}):
-            for item in self._query(day_pk(day.isoformat()), f"h#{hour:02d}#"):
+        wanted = set(minutes)
+        for day in sorted({m.date() for m in minutes}):
+            for item in self._segments(day.isoformat(), "act"):
                 for text in item.get("act", {}).get("SS", []):
-                    at = datetime(day.year, day.month, day.day, hour, int(text[:2]), tzinfo=UTC)
-                    (users if text[2] == "u" else sessions)[at].add(text[3:])
+                    at = datetime(
+                        day.year, day.month, day.day, int(text[:2]), int(text[2:4]), tzinfo=UTC
+                    )
+                    if at in wanted:
+                        (users if text[4] == "u" else sessions)[at].add(text[5:])
         out: dict[str, Any] = {"as_of": iso(as_of)}
         for window in (1, 5, 30):
             span = minutes[:window]
@@ -305,29 +284,26 @@ class MetricsReader:
     # -- the reconciliation's view ---------------------------------------------------------------
 
     def days(self) -> list[str]:
-        """Every day with figures (a scan of the ``total`` items; reconciliation only)."""
+        """Every day with figures (a scan of the segments' keys; reconciliation only)."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "FilterExpression": "sk = :t",
-            "ExpressionAttributeValues": {":t": {"S": TOTAL_SK}},
+            "FilterExpression": "begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":s": {"S": SEGMENT_PREFIX}},
             "ProjectionExpression": "pk",
         }
-        out: list[str] = []
+        out: set[str] = set()
         while True:
             resp = self.dynamodb.scan(**kwargs)
-            out.extend(i["pk"]["S"][2:] for i in resp.get("Items", []))
+            out.update(i["pk"]["S"][2:] for i in resp.get("Items", []))
             if not resp.get("LastEvaluatedKey"):
                 return sorted(out)
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def day_figures(self, day: str) -> dict[str, Any]:
         """A day's raw figures: shop totals, and per category and brand (integers, cents)."""
-        item = self._get(day_pk(day), TOTAL_SK)
-        total = _numbers(item)
+        counters = self.day_counters(day)
         return {
-            "total": {m: total.get(m, 0) for m in METRICS},
-            "category": {
-                k: dict(v) for k, v in self._dimension_rows("category", day, item).items()
-            },
-            "brand": {k: dict(v) for k, v in self._dimension_rows("brand", day).items()},
+            "total": {m: counters.get(m, 0) for m in METRICS},
+            "category": {k: dict(v) for k, v in self._rows("c", day, counters).items()},
+            "brand": {k: dict(v) for k, v in self._rows("b", day, counters).items()},
         }

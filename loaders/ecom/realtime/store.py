@@ -1,53 +1,71 @@
-"""Writing deltas to the metrics table exactly once per ``event_id``.
+"""Writing events to the metrics table exactly once per ``event_id``.
 
 The scheme (the argument is in docs/realtime.md):
 
-1. Read the hour items the batch's events fall in (consistent reads): their version
-   ``ver`` and ``ev``, which holds an entry (starting with 64 bits of the event_id) for every
-   event already applied to them.
-2. Drop the events already seen (a redelivered batch, a copy put twice by the producer, an
-   exact duplicate row), and copies inside the batch itself.
-3. Apply the rest with ``TransactWriteItems``: in one transaction, every delta of a group of
-   events *and* the entries of those events added to their hour's ``ev``, each hour item
-   conditioned on the version read in step 1 (and the version bumped). The last group also
-   moves the shard's position. The transaction commits whole or not at all; if another
-   writer touched one of the hours in between, it is cancelled and the batch goes back to 1.
+1. **One writer per segment.** A shard writes only its own segments
+   (``s#<shard id>#<cell>``, :mod:`ecom.realtime.model`), and every copy of an event comes on
+   one shard: the partition key is the event's session (or user), so a redelivered batch, a
+   record put twice by the producer and the data's own exact duplicate rows all land on the
+   shard of the first. The processor keeps the segments it reads and writes in memory: the ids
+   in their ``ev``, their counters, version and ``full`` flag.
+2. **Where an event's id can be.** An event goes to the coarsest of its cells (day, hour, ten
+   minutes, minute parts) whose segment is not full, and a segment is only created once the
+   coarser one is full (segments are committed coarse to fine). So every copy of an event walks
+   the same chain of segments, from the day down to the first one that is not full, and its id
+   is in one of them if it was applied. A segment is read (consistent read) the first time the
+   chain needs it; after that, memory answers.
+3. **One conditional transaction.** The events not seen are applied with ``TransactWriteItems``:
+   per segment one update that adds their entries to ``ev`` and ``act``, sets the counters
+   ``c`` to the old ones plus theirs, and bumps ``ver``, on the condition that ``ver`` is still
+   the version in memory (or that the segment does not exist yet). The transaction commits whole
+   or not at all. A failed condition (another writer, or memory that went stale) drops those
+   segments from memory, and the batch starts again at 2 with what is left.
 
 So an event's figures move exactly when its entry enters ``ev``, and only from a state where
-it was not there: never twice, never partly. Throttling (``ProvisionedThroughputExceeded``
-and friends) is retried with backoff; what still fails raises :class:`WriteFailed` and the
-handler reports the batch's unapplied records as ``batchItemFailures``.
+it was in none of the segments of its chain: never twice, never partly. The shard's position
+(``pos#<stream>``) is only a guard that lets a redelivered batch be skipped without reading
+it; it moves with a batch's last transaction at most every ``position_every`` seconds.
+Throttling (``ProvisionedThroughputExceeded`` and friends) is retried with backoff; what still
+fails raises :class:`WriteFailed` and the handler reports the batch's records as failed.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ecom.events import Event
 from ecom.realtime.model import (
-    EVENT_CLAUSES,
-    FINE_TTL_SECONDS,
     LATEST_KEY,
+    RETENTION_SECONDS,
     SEEN_DIGITS,
-    ItemDelta,
+    SEGMENT_BYTES,
     Key,
-    add_event,
-    hour_key,
+    activity,
+    add_counters,
+    cells,
+    entry,
+    next_part,
     position_key,
     seen_id,
-    touched,
+    segment_key,
 )
 
 #: TransactWriteItems takes at most 100 items; one place is kept for the shard position.
 MAX_ITEMS = 90
-#: ADD/SET clauses per item per transaction: each UpdateExpression stays well under DynamoDB's
-#: 4 KB, and under the ~150 clauses at which the emulator's expression parser recurses too deep.
-MAX_CLAUSES = 120
+#: Bytes of counters and entries one transaction may carry (DynamoDB's limit is 4 MB).
+MAX_TRANSACTION_BYTES = 2_000_000
+#: Ids of events kept in memory (across the segments read or written); past it the segments
+#: used longest ago are forgotten (and read again if an event needs them).
+MAX_CACHED_IDS = 300_000
+#: Seconds between two writes of a shard's position (0: with every batch).
+POSITION_EVERY = 5.0
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -58,6 +76,7 @@ _RETRYABLE = {
 }
 _RETRYABLE_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
 SEQ_WIDTH = 64  # sequence numbers are compared as zero-padded strings
+_LEVEL = {"D": 0, "H": 1, "T": 2, "M": 3}
 
 
 class WriteFailed(RuntimeError):
@@ -65,7 +84,11 @@ class WriteFailed(RuntimeError):
 
 
 class _Conflict(Exception):
-    """Another writer changed an hour item between our read and our transaction."""
+    """A segment's version was not the one in memory: those segments are read again."""
+
+    def __init__(self, keys: list[Key]) -> None:
+        super().__init__(f"{len(keys)} segments changed")
+        self.keys = keys
 
 
 class _PositionAhead(Exception):
@@ -74,26 +97,65 @@ class _PositionAhead(Exception):
 
 @dataclass
 class ApplyResult:
-    applied: int = 0  # distinct events whose deltas were committed by this call
+    applied: int = 0  # distinct events whose figures were committed by this call
     duplicates: int = 0  # events skipped: already applied, or a copy inside the batch
     transactions: int = 0
     writes: int = 0  # item writes (each item of a transaction, each single update)
+    write_units: int = (
+        0  # DynamoDB write request units: 1 per KB of each item written, x2 in a transaction
+    )
+    reads: int = 0  # segments read
     throttled: int = 0  # attempts DynamoDB refused and that were retried
     conflicts: int = 0
+
+
+@dataclass
+class Segment:
+    """A segment as committed (or absent: ``version`` None), as this processor knows it."""
+
+    version: int | None = None
+    ids: set[str] = field(default_factory=set)
+    counters: Counter[str] = field(default_factory=Counter)
+    entry_bytes: int = 0  # bytes of its ev and act entries (an upper bound: act entries repeat)
+    counter_bytes: int = 2  # bytes of its counters' JSON
+    full: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.entry_bytes + self.counter_bytes
+
+
+@dataclass
+class _Plan:
+    """What one batch adds to one segment."""
+
+    events: list[Event] = field(default_factory=list)
+    entries: set[str] = field(default_factory=set)
+    acts: set[str] = field(default_factory=set)
+    counters: Counter[str] = field(default_factory=Counter)
+    ids: set[str] = field(default_factory=set)
+    added_bytes: int = 0  # an upper bound of what the events add to the item
+    full: bool = False
 
 
 def padded(seq: str) -> str:
     return seq.rjust(SEQ_WIDTH, "0")
 
 
-def _name(i: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        i, r = divmod(i, 36)
-        out = digits[r] + out
-        if not i:
-            return out
+def _order(key: Key) -> tuple[str, int, str]:
+    """Coarse cells first (day, hour, ten minutes, minute parts), so that a finer segment is
+    never committed before the coarser one it overflows from."""
+    cell = key[1].rsplit("#", 1)[1]
+    return key[0], _LEVEL[cell[0]], cell
+
+
+def _json(counters: Counter[str]) -> str:
+    return json.dumps(counters, separators=(",", ":"), ensure_ascii=False)
+
+
+def _new_counter_bytes(names: list[str]) -> int:
+    """An upper bound of the JSON bytes new counters add (escaped name, colon, number, comma)."""
+    return sum(2 * len(n.encode("utf-8")) + 26 for n in names)
 
 
 class MetricsStore:
@@ -108,7 +170,9 @@ class MetricsStore:
         base_delay: float = 0.05,
         max_delay: float = 2.0,
         max_items: int = MAX_ITEMS,
-        max_clauses: int = MAX_CLAUSES,
+        segment_bytes: int = SEGMENT_BYTES,
+        position_every: float = POSITION_EVERY,
+        max_cached_ids: int = MAX_CACHED_IDS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -118,14 +182,20 @@ class MetricsStore:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.max_items = max_items
-        self.max_clauses = max_clauses
+        self.segment_bytes = segment_bytes
+        self.position_every = position_every
+        self.max_cached_ids = max_cached_ids
         self.sleep = sleep
         self.clock = clock
+        self._segments: OrderedDict[Key, Segment] = OrderedDict()
+        self._position_written: dict[tuple[str, str], float] = {}
+        self._latest_minute = ""
+        self._throttled = 0
 
     # -- reads ---------------------------------------------------------------------------------
 
     def position(self, stream: str, shard_id: str) -> str | None:
-        """The last sequence number applied from ``shard_id`` (unpadded), or None."""
+        """The sequence number the shard's events are applied up to (unpadded), or None."""
         pk, sk = position_key(stream, shard_id)
         item = self._call(
             "get_item",
@@ -137,9 +207,10 @@ class MetricsStore:
             return None
         return str(item["seq"]["S"]).lstrip("0") or "0"
 
-    def _read_hours(self, keys: set[Key]) -> dict[Key, tuple[int | None, set[str]]]:
-        """Version and seen ids of each hour item (``(None, set())`` when it does not exist)."""
-        out: dict[Key, tuple[int | None, set[str]]] = {k: (None, set()) for k in keys}
+    def _load(self, keys: set[Key]) -> int:
+        """Read segments into memory (consistent reads); absent ones are remembered as absent."""
+        for key in keys:
+            self._segments[key] = Segment()
         todo = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in sorted(keys)]
         while todo:
             chunk, todo = todo[:100], todo[100:]
@@ -147,106 +218,223 @@ class MetricsStore:
                 self.table: {
                     "Keys": chunk,
                     "ConsistentRead": True,
-                    "ProjectionExpression": "pk, sk, ver, ev",
+                    "ProjectionExpression": "pk, sk, #v, #c, #e, #s, #f",
+                    "ExpressionAttributeNames": {
+                        "#v": "ver",
+                        "#c": "c",
+                        "#e": "ev",
+                        "#s": "size",
+                        "#f": "full",
+                    },
                 }
             }
             while request:
                 resp = self._call("batch_get_item", RequestItems=request)
                 for item in resp.get("Responses", {}).get(self.table, []):
-                    key = (item["pk"]["S"], item["sk"]["S"])
-                    ver = int(item["ver"]["N"]) if "ver" in item else None
-                    entries = item.get("ev", {}).get("SS", [])
-                    out[key] = (ver, {e[:SEEN_DIGITS] for e in entries})
+                    counters = item.get("c", {}).get("S", "{}")
+                    counter_bytes = len(counters.encode("utf-8"))
+                    self._segments[(item["pk"]["S"], item["sk"]["S"])] = Segment(
+                        version=int(item["ver"]["N"]) if "ver" in item else None,
+                        ids={e[:SEEN_DIGITS] for e in item.get("ev", {}).get("SS", [])},
+                        counters=Counter(json.loads(counters)),
+                        entry_bytes=int(item.get("size", {}).get("N", counter_bytes))
+                        - counter_bytes,
+                        counter_bytes=counter_bytes,
+                        full=bool(item.get("full", {}).get("BOOL", False)),
+                    )
                 request = resp.get("UnprocessedKeys") or {}
                 if request:
                     self.sleep(self.base_delay)
+        return len(keys)
+
+    def _chain(self, event: Event, shard_id: str, planned: dict[Key, _Plan] | None) -> list[Key]:
+        """The event's segments from the day down to the first one not full (committed, or with
+        ``planned``, after this batch); stops early at a segment not in memory."""
+        t = event.event_time
+        day = t[:10]
+        day_cell, hour, ten, minute = cells(t)
+        out: list[Key] = []
+        cell: str | None = day_cell
+        fixed = [hour, ten, minute]
+        while cell is not None:
+            key = segment_key(day, shard_id, cell)
+            out.append(key)
+            segment = self._segments.get(key)
+            if segment is None:
+                if planned is None:
+                    return out
+                # beyond a segment this batch fills: it cannot exist yet (coarse-to-fine commits)
+                segment = self._segments[key] = Segment()
+            full = segment.full or (planned is not None and key in planned and planned[key].full)
+            if not full:
+                return out
+            cell = fixed.pop(0) if fixed else next_part(cell)
         return out
+
+    def _prefetch(self, events: list[Event], shard_id: str) -> int:
+        """Read every segment the events' chains need (level by level, one batch read each)."""
+        reads = 0
+        while True:
+            missing = set()
+            for event in events:
+                last = self._chain(event, shard_id, None)[-1]
+                if last not in self._segments:
+                    missing.add(last)
+            if not missing:
+                return reads
+            reads += self._load(missing)
 
     # -- the exactly-once write ----------------------------------------------------------------
 
     def apply(
         self, events: list[Event], *, stream: str, shard_id: str, last_seq: str | None
     ) -> ApplyResult:
-        """Apply ``events`` (in order) exactly once; move the shard's position to ``last_seq``."""
+        """Apply ``events`` (in order) exactly once; maybe move the shard's position."""
         result = ApplyResult()
         unique: dict[str, Event] = {}
         for event in events:
             unique.setdefault(event.event_id, event)
         result.duplicates = len(events) - len(unique)
         pending = list(unique.values())
-        with_position = last_seq is not None
+        now = self.clock()
+        due = now - self._position_written.get((stream, shard_id), float("-inf"))
+        with_position = last_seq is not None and due >= self.position_every
         for _ in range(50):
-            state = self._read_hours({hour_key(e) for e in pending})
-            fresh = [e for e in pending if seen_id(e.event_id) not in state[hour_key(e)][1]]
-            result.duplicates += len(pending) - len(fresh)
-            pending = fresh
-            versions = {k: v for k, (v, _) in state.items()}
-            groups = self._groups(pending) or [([], {})]
+            result.reads += self._prefetch(pending, shard_id)
+            plans, duplicates = self._plan(pending, shard_id)
+            result.duplicates += duplicates
+            pending = [e for plan in plans.values() for e in plan.events]
+            groups = self._groups(plans)
+            if not groups and with_position:
+                groups = [[]]
             try:
-                for i, (group, deltas) in enumerate(groups):
+                for i, group in enumerate(groups):
                     last = i == len(groups) - 1
                     seq = last_seq if (last and with_position) else None
                     try:
-                        written = self._commit(deltas, versions, stream, shard_id, seq)
+                        self._commit(group, plans, stream, shard_id, seq, result)
                     except _PositionAhead:
                         with_position = False
-                        written = self._commit(deltas, versions, stream, shard_id, None)
-                    result.transactions += 1 if written else 0
-                    result.writes += written
-                    result.applied += len(group)
-                    done = {e.event_id for e in group}
-                    pending = [e for e in pending if e.event_id not in done]
-            except _Conflict:
+                        self._commit(group, plans, stream, shard_id, None, result)
+                    done = {id(e) for key in group for e in plans[key].events}
+                    pending = [e for e in pending if id(e) not in done]
+            except _Conflict as exc:
                 result.conflicts += 1
+                for key in exc.keys:
+                    self._segments.pop(key, None)
                 continue
+            if with_position:
+                self._position_written[(stream, shard_id)] = now
             result.throttled += self._throttled
             self._throttled = 0
             if result.applied:
                 result.writes += self._touch_latest(max(e.event_time for e in events))
+            self._forget()
             return result
-        raise WriteFailed("the hour items kept changing under this batch (50 conflicts)")
+        raise WriteFailed("the segments kept changing under this batch (50 conflicts)")
 
-    _throttled = 0
-
-    def _groups(self, events: list[Event]) -> list[tuple[list[Event], dict[Key, ItemDelta]]]:
-        """Split ``events`` so that each transaction stays within DynamoDB's limits; each group
-        with its deltas (every event aggregated once)."""
-        groups: list[tuple[list[Event], dict[Key, ItemDelta]]] = []
-        group: list[Event] = []
-        deltas: dict[Key, ItemDelta] = {}
+    def _plan(self, events: list[Event], shard_id: str) -> tuple[dict[Key, _Plan], int]:
+        """Each event not seen to the segment it goes to; and how many were seen."""
+        plans: dict[Key, _Plan] = {}
+        duplicates = 0
         for event in events:
-            keys = touched(event)
-            new = sum(1 for k in keys if k not in deltas)
-            full = len(deltas) + new > self.max_items or any(
-                k in deltas and deltas[k].clauses > self.max_clauses - EVENT_CLAUSES for k in keys
-            )
-            if full and group:
-                groups.append((group, deltas))
-                group, deltas = [], {}
-            group.append(event)
-            add_event(deltas, event)
+            chain = self._chain(event, shard_id, plans)
+            sid = seen_id(event.event_id)
+            if any(
+                sid in self._segments[k].ids or (k in plans and sid in plans[k].ids) for k in chain
+            ):
+                duplicates += 1
+                continue
+            key = chain[-1]
+            plan = plans.setdefault(key, _Plan())
+            plan.events.append(event)
+            plan.ids.add(sid)
+            text = entry(event)
+            plan.entries.add(text)
+            added = len(text) + 1
+            for act in activity(event):
+                if act not in plan.acts:
+                    plan.acts.add(act)
+                    added += len(act.encode("utf-8")) + 1
+            committed = self._segments[key].counters
+            new = [n for n in add_counters(plan.counters, event) if n not in committed]
+            plan.added_bytes += added + _new_counter_bytes(new)
+            if self._segments[key].size + plan.added_bytes >= self.segment_bytes:
+                plan.full = True
+        return plans, duplicates
+
+    def _groups(self, plans: dict[Key, _Plan]) -> list[list[Key]]:
+        """Segments in transactions, coarse cells first, within DynamoDB's limits."""
+        groups: list[list[Key]] = []
+        group: list[Key] = []
+        carried = 0
+        for key in sorted(plans, key=_order):
+            weight = self._segments[key].counter_bytes + plans[key].added_bytes
+            if group and (len(group) >= self.max_items or carried + weight > MAX_TRANSACTION_BYTES):
+                groups.append(group)
+                group, carried = [], 0
+            group.append(key)
+            carried += weight
         if group:
-            groups.append((group, deltas))
+            groups.append(group)
         return groups
 
     def _commit(
         self,
-        deltas: dict[Key, ItemDelta],
-        versions: dict[Key, int | None],
+        group: list[Key],
+        plans: dict[Key, _Plan],
         stream: str,
         shard_id: str,
         last_seq: str | None,
-    ) -> int:
-        """One transaction: the group's deltas, its entries into ``ev``, and the position."""
-        expires = int(self.clock()) + FINE_TTL_SECONDS
+        result: ApplyResult,
+    ) -> None:
+        """One transaction: the group's segments, and the position."""
+        expires = str(int(self.clock()) + RETENTION_SECONDS)
         items: list[dict[str, Any]] = []
-        hours: list[Key] = []
-        for key, delta in deltas.items():
-            if delta.hour:
-                hours.append(key)
-                items.append({"Update": self._update(key, delta, versions.get(key), expires)})
+        after: list[tuple[Key, Segment]] = []
+        for key in group:
+            old, plan = self._segments[key], plans[key]
+            counters = old.counters + plan.counters
+            text = _json(counters)
+            new = Segment(
+                version=(old.version or 0) + 1,
+                ids=old.ids | plan.ids,
+                counters=counters,
+                entry_bytes=old.entry_bytes + plan.added_bytes,
+                counter_bytes=len(text.encode("utf-8")),
+            )
+            new.full = old.full or plan.full or new.size >= self.segment_bytes
+            update: dict[str, Any] = {
+                "TableName": self.table,
+                "Key": {"pk": {"S": key[0]}, "sk": {"S": key[1]}},
+                "UpdateExpression": "SET #c = :c, #v = :v, #s = :s, #f = :f, #x = :x "
+                "ADD #e :e, #a :a",
+                "ExpressionAttributeNames": {
+                    "#c": "c",
+                    "#v": "ver",
+                    "#s": "size",
+                    "#f": "full",
+                    "#x": "expires_at",
+                    "#e": "ev",
+                    "#a": "act",
+                },
+                "ExpressionAttributeValues": {
+                    ":c": {"S": text},
+                    ":v": {"N": str(new.version)},
+                    ":s": {"N": str(new.size)},
+                    ":f": {"BOOL": new.full},
+                    ":x": {"N": expires},
+                    ":e": {"SS": sorted(plan.entries)},
+                    ":a": {"SS": sorted(plan.acts)},
+                },
+            }
+            if old.version is None:
+                update["ConditionExpression"] = "attribute_not_exists(#v)"
             else:
-                items.append({"Update": self._update(key, delta, None, None)})
+                update["ConditionExpression"] = "#v = :old"
+                update["ExpressionAttributeValues"][":old"] = {"N": str(old.version)}
+            items.append({"Update": update})
+            after.append((key, new))
         position_index = None
         if last_seq is not None:
             pk, sk = position_key(stream, shard_id)
@@ -266,58 +454,27 @@ class MetricsStore:
                 }
             )
         if not items:
-            return 0
-        self._transact(items, position_index)
-        for key in hours:
-            old = versions.get(key)
-            versions[key] = (old or 0) + 1
-        return len(items)
+            return
+        self._transact(items, position_index, group)
+        for key, segment in after:
+            self._segments[key] = segment
+            self._segments.move_to_end(key)
+            result.applied += len(plans[key].events)
+            result.write_units += 2 * -(-segment.size // 1024)
+        result.transactions += 1
+        result.writes += len(items)
+        result.write_units += 2 * (len(items) - len(group))
 
-    def _update(
-        self, key: Key, delta: ItemDelta, version: int | None, expires: int | None
-    ) -> dict[str, Any]:
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        adds: list[str] = []
-        sets: list[str] = []
-        n = 0
+    def _forget(self) -> None:
+        """Keep at most ``max_cached_ids`` ids in memory: forget the segments used longest ago."""
+        held = sum(len(s.ids) for s in self._segments.values())
+        while held > self.max_cached_ids and len(self._segments) > 1:
+            _, segment = self._segments.popitem(last=False)
+            held -= len(segment.ids)
 
-        def slot(attr: str, value: Any) -> str:
-            nonlocal n
-            tag = _name(n)
-            n += 1
-            names[f"#{tag}"] = attr
-            values[f":{tag}"] = value
-            return f"#{tag} :{tag}"
-
-        for attr, num in delta.numbers.items():
-            if num:
-                adds.append(slot(attr, {"N": str(num)}))
-        for attr, strs in delta.string_sets.items():
-            adds.append(slot(attr, {"SS": sorted(strs)}))
-        update: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": {"pk": {"S": key[0]}, "sk": {"S": key[1]}},
-        }
-        if delta.hour:
-            sets.append(slot("ver", {"N": str((version or 0) + 1)}).replace(" ", " = "))
-            sets.append(slot("expires_at", {"N": str(expires)}).replace(" ", " = "))
-            if version is None:
-                update["ConditionExpression"] = "attribute_not_exists(ver)"
-            else:
-                values[":old"] = {"N": str(version)}
-                update["ConditionExpression"] = "ver = :old"
-        expression = ""
-        if sets:
-            expression += "SET " + ", ".join(sets) + " "
-        if adds:
-            expression += "ADD " + ", ".join(adds)
-        update["UpdateExpression"] = expression.strip()
-        update["ExpressionAttributeNames"] = names
-        update["ExpressionAttributeValues"] = values
-        return update
-
-    def _transact(self, items: list[dict[str, Any]], position_index: int | None) -> None:
+    def _transact(
+        self, items: list[dict[str, Any]], position_index: int | None, group: list[Key]
+    ) -> None:
         from botocore.exceptions import ClientError
 
         for attempt in range(self.attempts):
@@ -336,7 +493,7 @@ class MetricsStore:
                     if failed and failed == {position_index}:
                         raise _PositionAhead() from exc
                     if failed:
-                        raise _Conflict() from exc
+                        raise _Conflict([group[i] for i in failed if i < len(group)]) from exc
                     if not reasons or any(r in _RETRYABLE_REASONS for r in reasons):
                         self._backoff(attempt)
                         continue
@@ -352,9 +509,13 @@ class MetricsStore:
         self.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt)))
 
     def _touch_latest(self, event_time: str) -> int:
-        """Remember the latest event time applied (for "active now"); 1 write, 0 if not later."""
+        """Remember the latest event time applied (for "active now"), at most once a minute of
+        event time; 1 write, 0 if not later."""
         from botocore.exceptions import ClientError
 
+        if event_time[:16] <= self._latest_minute:
+            return 0
+        self._latest_minute = event_time[:16]
         try:
             self._call(
                 "update_item",
