@@ -48,7 +48,7 @@ else:
     run.poller.run(until_caught_up=True)
     p = run.processor.report
     out = {{"events": p.applied, "records": run.poller.report.records, "writes": p.writes,
-           "transactions": p.transactions, "lines": p.lines, "duplicates": p.duplicates,
+           "write_units": p.write_units, "reads": p.reads, "transactions": p.transactions, "lines": p.lines, "duplicates": p.duplicates,
            "batches": run.poller.report.invocations}}
 out["seconds"] = time.perf_counter() - start
 cpu = os.times()
@@ -91,7 +91,7 @@ run.poller.config = PollerConfig(idle_sleep=0.05, batch_window={window!r})
 import os
 run.poller.run(until_caught_up=False, should_stop=lambda: os.path.exists({stop!r}))
 p = run.processor.report
-print(json.dumps({{"events": p.applied, "writes": p.writes, "batches": run.poller.report.invocations}}))
+print(json.dumps({{"events": p.applied, "writes": p.writes, "write_units": p.write_units, "batches": run.poller.report.invocations}}))
 """
 
 
@@ -245,6 +245,7 @@ def _freshness(emu: _Emulator, files: list[Path], rate: float, probes: int) -> d
         Path(stop).touch()
         stdout, _ = follower.communicate(timeout=120)
     followed = _json_out(stdout.decode())
+    print("latencies", [round(x, 2) for x in latencies], file=sys.stderr)
     latencies.sort()
     return {
         "p50": statistics.median(latencies),
@@ -322,7 +323,12 @@ def run(ctx: Context) -> list[Result]:
                 "writes",
                 target="<= 20",
                 passed=writes <= 20,
-                notes=f"{rt['writes']:,} item writes for {rt['events']:,} distinct events",
+                notes=(
+                    f"{rt['writes']:,} item writes for {rt['events']:,} distinct events; "
+                    f"{rt['write_units'] / rt['events'] * 1000:,.0f} write request units per 1,000 "
+                    f"events (1 per KB of each item written, twice in a transaction); "
+                    f"{rt['reads']:,} segments read"
+                ),
             )
         )
     followed = fresh["writes"] / max(fresh["events"], 1) * 1000
@@ -334,7 +340,11 @@ def run(ctx: Context) -> list[Result]:
             "writes",
             target="<= 20",
             passed=followed <= 20,
-            notes=f"{fresh['writes']:,} writes, {fresh['events']:,} events, {fresh['batches']:,} batches",
+            notes=(
+                f"{fresh['writes']:,} writes, {fresh['events']:,} events, {fresh['batches']:,} "
+                f"batches; {fresh['write_units'] / max(fresh['events'], 1) * 1000:,.0f} write "
+                "request units per 1,000 events"
+            ),
         )
     )
     for q in ("p50", "p99"):

@@ -52,6 +52,8 @@ class ProcessReport:
     quarantine_keys: list[str] = field(default_factory=list)
     transactions: int = 0
     writes: int = 0  # DynamoDB item writes
+    write_units: int = 0  # DynamoDB write request units (1 per KB of an item, x2 in a transaction)
+    reads: int = 0  # segments read (the first time a chain needed one)
     throttled: int = 0  # DynamoDB attempts refused and retried
     conflicts: int = 0
     days: set[str] = field(default_factory=set)  # UTC event dates of the events applied
@@ -123,6 +125,8 @@ class Processor:
         report.duplicates += result.duplicates
         report.transactions += result.transactions
         report.writes += result.writes
+        report.write_units += result.write_units
+        report.reads += result.reads
         report.throttled += result.throttled
         report.conflicts += result.conflicts
         return None

@@ -78,6 +78,8 @@ class _Shard:
     finished: bool = False
     caught_up: bool = False
     wait_until: float = 0.0
+    buffer: list[dict[str, Any]] = field(default_factory=list)  # read, not yet delivered
+    buffer_since: float = 0.0  # when the buffer's first record was read
 
 
 class Poller:
@@ -174,8 +176,23 @@ class Poller:
                 raise
             records = resp.get("Records", [])
             next_iterator = resp.get("NextShardIterator")
-            if records and self.config.batch_window > 0:
-                records, next_iterator = self._fill(state, records, next_iterator)
+            if self.config.batch_window > 0 and (records or state.buffer):
+                # the batching window: gather this shard's records without holding up the
+                # other shards (each has its own window, as each has its own poller on AWS)
+                if records:
+                    if not state.buffer:
+                        state.buffer_since = time.monotonic()
+                    state.buffer.extend(records)
+                    state.iterator = next_iterator
+                waited = time.monotonic() - state.buffer_since
+                if len(state.buffer) < state.limit and waited < self.config.batch_window:
+                    return delivered
+                batch, state.buffer = state.buffer[: state.limit], state.buffer[state.limit :]
+                delivered = True
+                if not self._deliver(state, batch):
+                    state.buffer = []  # read again from the failed record
+                    return delivered
+                continue
             if records:
                 delivered = True
                 if not self._deliver(state, records):
@@ -193,20 +210,6 @@ class Poller:
                 state.caught_up = True
                 return delivered
         return delivered
-
-    def _fill(
-        self, state: _Shard, records: list[dict[str, Any]], iterator: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Keep reading until the batch is full or the batching window has passed."""
-        deadline = time.monotonic() + self.config.batch_window
-        while iterator and len(records) < state.limit and time.monotonic() < deadline:
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-            resp = self.kinesis.get_records(
-                ShardIterator=iterator, Limit=state.limit - len(records)
-            )
-            records = records + resp.get("Records", [])
-            iterator = resp.get("NextShardIterator")
-        return records, iterator
 
     def _event(self, records: list[dict[str, Any]], shard_id: str) -> dict[str, Any]:
         return {

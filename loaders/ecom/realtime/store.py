@@ -274,9 +274,10 @@ class MetricsStore:
     def _prefetch(self, events: list[Event], shard_id: str) -> int:
         """Read every segment the events' chains need (level by level, one batch read each)."""
         reads = 0
+        minutes = list({e.event_time[:16]: e for e in events}.values())  # one event a minute
         while True:
             missing = set()
-            for event in events:
+            for event in minutes:
                 last = self._chain(event, shard_id, None)[-1]
                 if last not in self._segments:
                     missing.add(last)
@@ -337,8 +338,12 @@ class MetricsStore:
         """Each event not seen to the segment it goes to; and how many were seen."""
         plans: dict[Key, _Plan] = {}
         duplicates = 0
+        chains: dict[str, list[Key]] = {}  # per minute of event time, until a segment fills
         for event in events:
-            chain = self._chain(event, shard_id, plans)
+            minute = event.event_time[:16]
+            chain = chains.get(minute)
+            if chain is None:
+                chain = chains[minute] = self._chain(event, shard_id, plans)
             sid = seen_id(event.event_id)
             if any(
                 sid in self._segments[k].ids or (k in plans and sid in plans[k].ids) for k in chain
@@ -359,8 +364,9 @@ class MetricsStore:
             committed = self._segments[key].counters
             new = [n for n in add_counters(plan.counters, event) if n not in committed]
             plan.added_bytes += added + _new_counter_bytes(new)
-            if self._segments[key].size + plan.added_bytes >= self.segment_bytes:
+            if not plan.full and self._segments[key].size + plan.added_bytes >= self.segment_bytes:
                 plan.full = True
+                chains.clear()  # the minutes whose chain ends here go on to a finer segment
         return plans, duplicates
 
     def _groups(self, plans: dict[Key, _Plan]) -> list[list[Key]]:
