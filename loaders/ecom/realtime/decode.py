@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecom.events import Event, parse_fields
-from ecom.stream.records import decode_record
+from ecom.events import Event
+from ecom.stream.records import check_rows, decode_record
 
 #: The format version this reader understands.
 RECORD_VERSION = 1
@@ -89,23 +89,8 @@ def decode_data(data: bytes) -> tuple[list[Event], list[Quarantined]]:
         ]
     if not rows:
         return [], [Quarantined("empty_record", "the record holds no event line", "")]
-    events: list[Event] = []
-    rejected: list[Quarantined] = []
-    for fields in rows:
-        raw = ",".join(fields)
-        if len(fields) != 10:
-            detail = f"expected 10 fields (event_id + 9), got {len(fields)}"
-            rejected.append(Quarantined("wrong_field_count", detail, raw))
-            continue
-        outcome = parse_fields((fields[1] + " UTC", *fields[2:]), raw=raw)
-        if not isinstance(outcome, Event):
-            rejected.append(Quarantined(outcome.reason, outcome.detail, raw))
-        elif outcome.event_id != fields[0]:
-            detail = f"event_id {fields[0]!r} is not the event's id {outcome.event_id}"
-            rejected.append(Quarantined("event_id_mismatch", detail, raw))
-        else:
-            events.append(outcome)
-    return events, rejected
+    events, rejected = check_rows(rows)
+    return events, [Quarantined(reason, detail, raw) for reason, detail, raw in rejected]
 
 
 def decode(record: dict[str, Any]) -> DecodedRecord:

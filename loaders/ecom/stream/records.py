@@ -16,7 +16,7 @@ import hashlib
 import io
 
 from ecom.contract import HEADER
-from ecom.events import Event
+from ecom.events import Event, parse_fields
 
 #: Kinesis limits (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html).
 MAX_RECORDS_PER_CALL = 500
@@ -45,6 +45,29 @@ def decode_record(data: bytes) -> list[list[str]]:
     if '"' in text:
         return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
     return [line.split(",") for line in text.split("\n") if line]
+
+
+def check_rows(rows: list[list[str]]) -> tuple[list[Event], list[tuple[str, str, str]]]:
+    """A record's lines, re-validated by the contract (as every consumer of the stream does):
+    the valid events, and ``(reason, detail, raw line)`` for each line rejected, including a
+    line whose ``event_id`` is not its event's."""
+    events: list[Event] = []
+    rejected: list[tuple[str, str, str]] = []
+    for fields in rows:
+        raw = ",".join(fields)
+        if len(fields) != len(RECORD_COLUMNS):
+            detail = f"expected {len(RECORD_COLUMNS)} fields (event_id + 9), got {len(fields)}"
+            rejected.append(("wrong_field_count", detail, raw))
+            continue
+        outcome = parse_fields((fields[1] + " UTC", *fields[2:]), raw=raw)
+        if not isinstance(outcome, Event):
+            rejected.append((outcome.reason, outcome.detail, raw))
+        elif outcome.event_id != fields[0]:
+            detail = f"event_id {fields[0]!r} is not the event's id {outcome.event_id}"
+            rejected.append(("event_id_mismatch", detail, raw))
+        else:
+            events.append(outcome)
+    return events, rejected
 
 
 def partition_key(event: Event) -> str:

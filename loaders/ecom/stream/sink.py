@@ -32,9 +32,9 @@ from typing import Any, Protocol
 
 from ecom import quarantine as quarantine_records
 from ecom.errors import EcomError
-from ecom.events import Event, parse_fields
+from ecom.events import Event
 from ecom.load.landing import LANDING_COLUMNS
-from ecom.stream.records import decode_record
+from ecom.stream.records import check_rows, decode_record
 
 LANDING_PREFIX = "landing/events/source=stream"
 QUARANTINE_PREFIX = "quarantine/sink"
@@ -437,27 +437,9 @@ class Sink:
                 data.decode("utf-8", errors="backslashreplace"),
             )
             return []
-        events = []
-        for fields in rows:
-            raw = ",".join(fields)
-            if len(fields) != 10:
-                quarantine(
-                    "wrong_field_count",
-                    f"expected 10 fields (event_id + 9), got {len(fields)}",
-                    raw,
-                )
-                continue
-            outcome = parse_fields((fields[1] + " UTC", *fields[2:]), raw=raw)
-            if not isinstance(outcome, Event):
-                quarantine(outcome.reason, outcome.detail, raw)
-            elif outcome.event_id != fields[0]:
-                quarantine(
-                    "event_id_mismatch",
-                    f"event_id {fields[0]!r} is not the event's id {outcome.event_id}",
-                    raw,
-                )
-            else:
-                events.append(outcome)
+        events, rejected = check_rows(rows)
+        for reason, detail, raw in rejected:
+            quarantine(reason, detail, raw)
         return events
 
     # -- writing -------------------------------------------------------------------------------
