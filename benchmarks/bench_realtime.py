@@ -214,10 +214,13 @@ def _freshness(emu: _Emulator, files: list[Path], rate: float, probes: int) -> d
         env=env,
     )
     latencies: list[float] = []
+    warmup = 0.0
     try:
         with serving(app) as url:
             time.sleep(2.0)  # the follower and the feeder are running
-            for i in range(probes):
+
+            def probe(i: int) -> float:
+                """Put one event of its own minute; seconds until GET /metrics shows it."""
                 minute = f"2030-01-{1 + i // 1440:02d} {i // 60 % 24:02d}:{i % 60:02d}"
                 outcome = parse_fields(
                     (f"{minute}:00 UTC", "view", "1", "1", "", "probe", "1.00", "1", f"p{i}")
@@ -233,12 +236,17 @@ def _freshness(emu: _Emulator, files: list[Path], rate: float, probes: int) -> d
                 query = urlencode(
                     {"from": start, "to": start.replace(":00Z", ":59Z"), "grain": "minute"}
                 )
-                while time.perf_counter() - acked < 30:
+                while time.perf_counter() - acked < 60:
                     with urllib.request.urlopen(f"{url}/metrics/totals?{query}") as resp:
                         if json.loads(resp.read())["total"]["events"]["view"] == 1:
                             break
                     time.sleep(0.02)
-                latencies.append(time.perf_counter() - acked)
+                return time.perf_counter() - acked
+
+            # the follower's start (imports, shards, the feed's first seconds) is not freshness
+            warmup = probe(probes)
+            for i in range(probes):
+                latencies.append(probe(i))
                 time.sleep(0.1)
     finally:
         feeder.wait(timeout=600)
@@ -252,6 +260,7 @@ def _freshness(emu: _Emulator, files: list[Path], rate: float, probes: int) -> d
         "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
         "max": latencies[-1],
         "probes": len(latencies),
+        "warmup": warmup,
         **followed,
     }
 
@@ -361,7 +370,8 @@ def run(ctx: Context) -> list[Result]:
                     "fed the dense day (~70 events/s); the processor follows (idle poll 0.05 s, batch "
                     f"window {WINDOW:g} s), "
                     "GET /metrics/totals polled every 20 ms over the local HTTP server; "
-                    f"max {fresh['max']:.2f} s"
+                    f"max {fresh['max']:.2f} s; a first probe, put before these to wait for the "
+                    f"follower's start, was seen after {fresh['warmup']:.1f} s"
                 ),
             )
         )
