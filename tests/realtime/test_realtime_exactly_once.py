@@ -14,9 +14,9 @@ from realtime_helpers import (
     actual_figures,
     distinct_events,
     expected_figures,
+    metrics_table,
     poller,
     processor,
-    metrics_table,
     produce,
 )
 
