@@ -1,10 +1,12 @@
 {#-
-    Scalar: the first day to rebuild of session_definition_comparison. Besides the given
-    sessions that ended inside the lookback window, every 30-minute inactivity session with an
-    event inside it may have changed (a late event extends or merges them), and one can start
-    days earlier. They are found from the events of one day more than the window (an
-    inactivity session starting in that extra day is exact there); one that started even
-    earlier (a user active without a 30-minute gap for over a day) rebuilds everything.
+    Scalar: the first day to rebuild of session_definition_comparison. From the first day of
+    the run's limits (int_run_limits, which holds the day of every arrived event and the start
+    day of every given session they touch), every 30-minute inactivity session with an event
+    on or after it may have changed (a late event extends or merges them), and one can start
+    days earlier. They are found from the events of one day more (an inactivity session
+    starting in that extra day is exact there); one that started even earlier (a user active
+    without a 30-minute gap for over a day) rebuilds everything. No run-limits row: null
+    (nothing arrived, nothing to delete).
 -#}
 {% macro ecom_comparison_rebuild_from() -%}
     {%- set gap_minutes = var('ecom__session_inactivity_minutes') | int -%}
@@ -13,10 +15,8 @@
 
         lookback as (
 
-            select
-                {{ dbt.dateadd('day', -(var('ecom__lookback_days') | int + 1), 'max(session_date)') }}
-                    as start_at
-            from {{ this }}
+            select cast(min(run_limits.rebuild_date) as timestamp) as start_at
+            from {{ ref('int_run_limits') }} as run_limits
 
         ),
 

@@ -1,7 +1,9 @@
 {#-
     The body of fct_funnel_daily_by_<dimension> (brand, category): sessions per day of session
     start and group, with the breakdown column `dimension` computed from each event by
-    `expression`. The models keep their config, pre-hook and docs. Sales: see
+    `expression`. The models keep their config and docs. Incremental (strategy
+    delete_insert_days): the sessions starting on the days of the run's limits
+    (int_run_limits), from their events (all on or after the first of those days). Sales: see
     ecom_sales_daily_breakdown.
 -#}
 {% macro ecom_funnel_daily_breakdown(dimension, expression) %}
@@ -17,7 +19,7 @@ fct_sessions as (
 
     select * from {{ ref('fct_sessions') }}
     {% if is_incremental() -%}
-        where session_date > {{ ecom_last_built_day('session_date') }}
+        where session_date in (select run_limits.rebuild_date from {{ ref('int_run_limits') }} as run_limits)
     {%- endif %}
 
 ),
@@ -35,8 +37,10 @@ session_groups as (
         min(case when event_type = 'purchase' then event_at end) as first_purchase_at
     from int_events_sessionized
     {% if is_incremental() -%}
-        -- a session after the last day built has all its events after it
-        where event_date > {{ ecom_last_built_day('session_date') }}
+        -- a session starting on a rebuilt day has all its events on or after the first one
+        where
+            event_date >= (select min(run_limits.rebuild_date) from {{ ref('int_run_limits') }} as run_limits)
+            and session_id in (select fct_sessions.session_id from fct_sessions)
     {%- endif %}
     group by session_id, {{ expression }}
 

@@ -1,7 +1,9 @@
 {#-
     The body of fct_sales_daily_by_<dimension> (brand, category): orders, units and revenue per
     day of order and group, with the breakdown column `dimension` computed from each event by
-    `expression`. The models keep their config, pre-hook and docs. Funnel: see
+    `expression`. The models keep their config and docs. Incremental (strategy
+    delete_insert_days): the orders on the days of the run's limits (int_run_limits), from
+    their purchases (all on or after the first of those days). Funnel: see
     ecom_funnel_daily_breakdown.
 -#}
 {% macro ecom_sales_daily_breakdown(dimension, expression) %}
@@ -17,7 +19,7 @@ fct_orders as (
 
     select * from {{ ref('fct_orders') }}
     {% if is_incremental() -%}
-        where order_date > {{ ecom_last_built_day('sales_date') }}
+        where order_date in (select run_limits.rebuild_date from {{ ref('int_run_limits') }} as run_limits)
     {%- endif %}
 
 ),
@@ -30,11 +32,12 @@ purchases as (
         user_id,
         price
     from int_events_sessionized
-    -- incremental: an order after the last day built has all its purchases after it
+    -- incremental: an order on a rebuilt day has all its purchases on or after the first one
     where
         event_type = 'purchase'
     {% if is_incremental() %}
-        and event_date > {{ ecom_last_built_day('sales_date') }}
+        and event_date >= (select min(run_limits.rebuild_date) from {{ ref('int_run_limits') }} as run_limits)
+        and session_id in (select fct_orders.session_id from fct_orders)
     {% endif %}
 
 ),

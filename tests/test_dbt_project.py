@@ -383,7 +383,9 @@ def test_every_model_compiles_for_redshift_and_parses(
         assert "struct_pack" not in sql and "generate_series" not in sql, name
         sqlglot.parse(sql, dialect="redshift")
     # the incremental branches really were compiled (or really were not)
-    assert ("max(last_loaded_at)" in compiled["stg_events"]) is incremental
+    assert ("run_limits.loaded_after" in compiled["stg_events"]) is incremental
+    # and the run's limits read the previous build (or, without one, rebuild every day)
+    assert ("max(last_loaded_at)" in compiled["int_run_limits"]) is incremental
     # and dbt compiled them with the Redshift adapter (its own record, not our environment)
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == "redshift"

@@ -1,12 +1,10 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='delete_insert_days',
+        day_column='event_week',
+        limits_column='rebuild_week',
         on_schema_change='fail',
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }}"
-            " where event_week >= {{ ecom_product_weeks_rebuild_from() }}{% endif %}"
-        ],
         dist='product_id',
         sort=['event_week'],
     )
@@ -17,10 +15,11 @@
     form that adds up. Each "latest" value comes with the time it was last seen that week, so
     the latest over all weeks is the one seen last (ties: the largest value, as within a week);
     prices keep their sum and count, so the average over weeks is exact.
-    An incremental run rebuilds the weeks from the one holding the lookback window's start, or
-    an earlier event loaded since the last run: a pre-hook deletes them
-    (macros/ecom_product_weeks_rebuild_from.sql) and the model appends every week after the last one left.
+    An incremental run rebuilds the weeks holding a day of the run's limits (int_run_limits'
+    `rebuild_week`), from the events of those weeks (strategy delete_insert_days).
 -#}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 with
 
@@ -28,7 +27,11 @@ stg_events as (
 
     select * from {{ ref('stg_events') }}
     {% if is_incremental() -%}
-        where event_at >= {{ dbt.dateadd('day', 7, ecom_last_built_day('event_week')) }}
+        where
+            event_date >= (select min(run_limits.rebuild_week) from {{ ref('int_run_limits') }} as run_limits)
+            and cast({{ dbt.date_trunc('week', 'event_date') }} as date) in (
+                select run_limits.rebuild_week from {{ ref('int_run_limits') }} as run_limits
+            )
     {%- endif %}
 
 ),

@@ -2,7 +2,8 @@
     config(
         materialized='incremental',
         unique_key='user_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_since',
+        since_column='event_at',
         on_schema_change='fail',
         dist='user_id',
         sort=['event_at'],
@@ -15,11 +16,15 @@
     `ecom__session_inactivity_minutes`. The session id is the MD5 of the user and the
     session's first event time, so it is stable across runs. A table (these events are few)
     carrying every column int_events_sessionized needs, so that view reads no join.
-    Incremental: a run re-sessionizes only the users with such an event loaded since the last
-    run or inside the lookback window, from all of their events without session (the ones
-    already here and the arrived ones), and replaces those users' rows (delete+insert on
-    user_id). Finding these few events among all of stg_events costs a full scan otherwise.
+    Incremental: a run re-sessionizes only the users with such an event arrived in this run
+    (the run's limits, int_run_limits: loaded after the watermark or inside the lookback
+    window), from all of their events without session (the ones already here and the arrived
+    ones), and replaces those users' rows (delete+insert on user_id; the source holds all of
+    their events, so the delete's bound on event_at keeps every one of their rows in it).
+    Finding these few events among all of stg_events costs a full scan otherwise.
 -#}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 {%- set event_columns = (
     'event_id, user_id, product_id, category_id, event_type, brand, price, event_date, event_at,'
@@ -35,12 +40,7 @@ arrived as (
     -- distinct: an event both loaded since the last run and inside the window comes twice
     select distinct *
     from (
-        {{ ecom_arrived_rows(
-            ref('stg_events'),
-            event_columns,
-            where='is_missing_session',
-            watermark='loaded_at'
-        ) }}
+        {{ ecom_arrived_rows(ref('stg_events'), event_columns, where='is_missing_session') }}
     ) as arrived_rows
 
 ),

@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='session_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_days',
+        day_column='session_date',
         on_schema_change='fail',
         dist='even',
         sort=['session_date'],
@@ -12,9 +12,12 @@
 {#-
     The view -> cart -> purchase funnel per day of session start, in any order and in strict
     order, with cart abandonment. Every day between the first and the last session has a row.
-    An incremental run rebuilds the days from the lookback window on, and the start day of
-    every session that changed.
+    An incremental run rebuilds the days of the run's limits (int_run_limits: the days of the
+    arrived events, the start days of their sessions as already built, the lookback window),
+    whatever the lateness (strategy delete_insert_days).
 -#}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 with
 
@@ -35,11 +38,9 @@ days as (
 
 {% if is_incremental() %}
 
-rebuild_window as (
+int_run_limits as (
 
-    select min(session_date) as first_day
-    from fct_sessions
-    where session_ended_at >= {{ ecom_lookback_start('session_date', extra_days=1) }}
+    select * from {{ ref('int_run_limits') }}
 
 ),
 
@@ -47,9 +48,7 @@ days_to_build as (
 
     select days.date_day
     from days
-    where
-        days.date_day >= {{ ecom_lookback_start('session_date', extra_days=1) }}
-        or days.date_day >= (select rebuild_window.first_day from rebuild_window)
+    where days.date_day in (select int_run_limits.rebuild_date from int_run_limits)
 
 ),
 

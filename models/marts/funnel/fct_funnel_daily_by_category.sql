@@ -1,12 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='delete_insert_days',
+        day_column='session_date',
         on_schema_change='fail',
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }}"
-            " where session_date >= {{ ecom_session_days_rebuild_from('session_date') }}{% endif %}"
-        ],
         dist='even',
         sort=['session_date'],
     )
@@ -15,9 +12,10 @@
 {#-
     The daily funnel broken down by category: a session counts in a category when it has an
     event on a product of that category; its steps are its events in that category.
-    An incremental run rebuilds the days of fct_funnel_daily's window: a pre-hook deletes them,
-    and the model appends every day after the last one left (macros/ecom_last_built_day.sql),
-    from the events of those days only.
+    An incremental run rebuilds the days of the run's limits (int_run_limits), as
+    fct_funnel_daily does (strategy delete_insert_days).
 -#}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 {{ ecom_funnel_daily_breakdown('category_id', 'category_id') }}

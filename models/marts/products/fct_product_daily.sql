@@ -1,12 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='delete_insert_days',
+        day_column='event_date',
         on_schema_change='fail',
-        pre_hook=[
-            "{% if is_incremental() %}delete from {{ this }}"
-            " where event_date >= {{ ecom_event_days_rebuild_from('event_date') }}{% endif %}"
-        ],
         dist='product_id',
         sort=['event_date'],
     )
@@ -17,10 +14,12 @@
     (views, carts, removals, purchases), what it sold (units, revenue), how many sessions
     viewed it and users bought it, and the prices it was shown at. The attributes are the
     product's latest that day (it can move to another category id).
-    An incremental run rebuilds the days from the lookback window's start, or from the day of
-    an earlier event loaded since the last run: a pre-hook deletes them, and the model appends
-    every day after the last one left (macros/ecom_event_days_rebuild_from.sql).
+    An incremental run rebuilds the days of the run's limits (int_run_limits: among them the
+    day of every event that arrived, however late), from the events of those days (strategy
+    delete_insert_days).
 -#}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 with
 
@@ -28,7 +27,9 @@ stg_events as (
 
     select * from {{ ref('stg_events') }}
     {% if is_incremental() -%}
-        where event_date > {{ ecom_last_built_day('event_date') }}
+        where
+            event_date >= (select min(run_limits.rebuild_date) from {{ ref('int_run_limits') }} as run_limits)
+            and event_date in (select run_limits.rebuild_date from {{ ref('int_run_limits') }} as run_limits)
     {%- endif %}
 
 ),

@@ -1,8 +1,8 @@
 {{
     config(
         materialized='incremental',
-        unique_key='sales_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_days',
+        day_column='sales_date',
         on_schema_change='fail',
         dist='even',
         sort=['sales_date'],
@@ -11,11 +11,12 @@
 
 {#-
     Sales per day of order (the order's first purchase). Every day between the first and the
-    last order has a row. An incremental run rebuilds the days from the lookback window on,
-    and every day holding an order of a session that changed.
+    last order has a row. An incremental run rebuilds the days of the run's limits
+    (int_run_limits: they hold the order day, as already built and as it is now, of every
+    session with an arrived event), whatever the lateness (strategy delete_insert_days).
 -#}
 
--- depends_on: {{ ref('fct_sessions') }}
+-- depends_on: {{ ref('int_run_limits') }}
 
 with
 
@@ -36,19 +37,9 @@ days as (
 
 {% if is_incremental() %}
 
-fct_sessions as (
+int_run_limits as (
 
-    select * from {{ ref('fct_sessions') }}
-
-),
-
-rebuild_window as (
-
-    select min(fct_orders.order_date) as first_day
-    from fct_orders
-    inner join fct_sessions
-        on fct_orders.session_id = fct_sessions.session_id
-    where fct_sessions.session_ended_at >= {{ ecom_lookback_start('sales_date', extra_days=1) }}
+    select * from {{ ref('int_run_limits') }}
 
 ),
 
@@ -56,9 +47,7 @@ days_to_build as (
 
     select days.date_day
     from days
-    where
-        days.date_day >= {{ ecom_lookback_start('sales_date', extra_days=1) }}
-        or days.date_day >= (select rebuild_window.first_day from rebuild_window)
+    where days.date_day in (select int_run_limits.rebuild_date from int_run_limits)
 
 ),
 

@@ -14,48 +14,32 @@
 }}
 
 {#-
-    One row per session. An incremental run rebuilds every given session that has an event
-    loaded since the last run or inside the lookback window, from all of its events (a late
-    event reprocesses its whole session), and every inactivity session (they are few, and a
-    late event can merge two of them: the pre-hook deletes the old ones).
+    One row per session. An incremental run rebuilds every given session with an event that
+    arrived in this run (the run's limits, int_run_limits: loaded after the watermark or inside
+    the lookback window), from all of its events (a late event reprocesses its whole session),
+    and every inactivity session (they are few, and a late event can merge two of them: the
+    pre-hook deletes the old ones).
     The incremental branch names int_events_sessionized in each CTE instead of importing it
     once (DuckDB would materialise a CTE read twice: every event), and reads a changed
-    session's events from the earlier of its first changed event and its start as already
-    built, so the event-time filter prunes the scan to the last few days.
+    session's events from the first day the run rebuilds, which holds the start of every
+    changed session as already built (int_run_limits), so the event-time filter prunes the
+    scan to the days that changed.
 -#}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 with
 
 {% if is_incremental() %}
 
-changed_events as (
-
-    {{ ecom_arrived_rows(
-        ref('int_events_sessionized'),
-        'session_id, event_at',
-        where='not is_session_inferred',
-        lookback='session_ended_at'
-    ) }}
-
-),
-
 changed_sessions as (
 
-    select distinct session_id
-    from changed_events
-
-),
-
-changed_session_starts as (
-
-    select changed_events.event_at as started_at
-    from changed_events
-
-    union all
-
-    select built.session_started_at as started_at
-    from {{ this }} as built
-    where built.session_id in (select changed_sessions.session_id from changed_sessions)
+    select distinct arrived.session_id
+    from (
+        {{ ecom_arrived_rows(
+            ref('int_events_sessionized'), 'session_id', where='not is_session_inferred'
+        ) }}
+    ) as arrived
 
 ),
 
@@ -65,7 +49,10 @@ session_events as (
     from {{ ref('int_events_sessionized') }}
     where
         not is_session_inferred
-        and event_at >= (select min(changed_session_starts.started_at) from changed_session_starts)
+        and event_at >= (
+            select cast(min(run_limits.rebuild_date) as timestamp)
+            from {{ ref('int_run_limits') }} as run_limits
+        )
         and session_id in (select changed_sessions.session_id from changed_sessions)
 
     union all

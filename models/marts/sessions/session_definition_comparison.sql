@@ -27,6 +27,7 @@
 -#}
 
 -- depends_on: {{ ref('fct_sessions') }}
+-- depends_on: {{ ref('int_run_limits') }}
 
 with
 

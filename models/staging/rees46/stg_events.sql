@@ -12,13 +12,16 @@
 
 {#-
     One row per distinct event. An incremental run re-reads every copy of the events that
-    arrived since the last run (loaded_at) or that happened inside the lookback window
-    (event_time), so late events and late copies both land, and copies_delivered stays exact;
-    it writes only the events that are new or whose copies changed.
+    arrived since the last run (a copy loaded after the run's load watermark) or that happened
+    inside the lookback window, by the run's limits (int_run_limits), so late events and late
+    copies both land, and copies_delivered stays exact; it writes only the events that are new
+    or whose copies changed.
     The incremental branch names the source in each CTE instead of importing it once: DuckDB
     would materialise a CTE read twice (all of raw.events). The arrivals come from
     ecom_arrived_rows, a union of the two conditions so that each one prunes the scan.
 -#}
+
+-- depends_on: {{ ref('int_run_limits') }}
 
 with
 
@@ -26,9 +29,7 @@ with
 
 arrived as (
 
-    {{ ecom_arrived_rows(
-        source('rees46', 'events'), 'event_id, event_time', event_at='event_time'
-    ) }}
+    {{ ecom_arrived_rows(source('rees46', 'events'), 'event_id, event_time', event_at='event_time') }}
 
 ),
 
