@@ -74,15 +74,15 @@ def split_for_increment(
     rows: list[Row], last_day: date, late_every: int = 40
 ) -> tuple[list[Row], list[Row]]:
     """(first load, second load): the second holds ``last_day``'s rows and late rows, every
-    ``late_every``-th row of the three days before it (inside the lookback window), which the
-    first load leaves out. (Events later than the window reach stg_events and fct_sessions but
-    not the daily marts' older days: docs/warehouse.md, on both engines alike.)"""
-    inside = {last_day - timedelta(days=d) for d in (1, 2, 3)}
+    ``late_every``-th row of the three days before it (inside the lookback window) and of the
+    tenth day before it (far outside: the run's limits rebuild its days all the same), which
+    the first load leaves out."""
+    late_days = {last_day - timedelta(days=d) for d in (1, 2, 3, 10)}
     first: list[Row] = []
     second: list[Row] = []
     for n, row in enumerate(rows):
         day = date.fromisoformat(row[0][:10])
-        if day >= last_day or (day in inside and n % late_every == 0):
+        if day >= last_day or (day in late_days and n % late_every == 0):
             second.append(row)
         else:
             first.append(row)

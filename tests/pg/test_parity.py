@@ -127,7 +127,7 @@ def test_generated_data_builds_the_same_on_both_engines_then_incrementally(
     sessions = next(t for t in parity.tables if t.name == "marts.fct_sessions")
     assert sessions.duckdb_rows > 5_000
 
-    # given one more day, with late events (inside the lookback window)
+    # given one more day, with late events (inside the lookback window and far outside it)
     loaded = load_both([second], e.duckdb_path, e.pg, datetime(2019, 11, 16, 1), e.work / "q")
     assert loaded[0] == loaded[1] > 500
     # when dbt builds both incrementally (models, contracts and data tests; the unit tests,
