@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -13,6 +15,7 @@ from present_helpers import Warehouse
 
 from ecom.present import figures as F
 from ecom.present.filters import FilterError, Filters
+from ecom.run.reconcile import marts_totals
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("present")]
 
@@ -124,3 +127,71 @@ def test_a_category_and_a_brand_read_their_marts(con: Any) -> None:
         F.daily_sales(con, Filters(segment="Lost", brand=brand))
     with pytest.raises(F.Unavailable, match="no category 'nope'"):
         F.daily_sales(con, Filters(category="nope"))
+
+
+def test_whole_period_rates_are_read_from_fct_funnel_overall(
+    marts_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # given a copy of the warehouse whose fct_funnel_overall says rates no division of the
+    # counts gives (a reader that recomputes them would not show these)
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(marts_warehouse.db_path, copy)
+    with duckdb.connect(str(copy)) as c:
+        c.execute(
+            "update marts.fct_funnel_overall set view_to_cart_rate = 0.111111111,"
+            " cart_to_purchase_rate = 0.222222222, session_conversion_rate = 0.333333333,"
+            " cart_abandonment_rate = 0.444444444"
+        )
+    with duckdb.connect(str(copy), read_only=True) as c:
+        # when the dashboard's headline (no filter) and the reconciliation read the figures
+        figures = F.headline(c, Filters())
+        funnel = marts_totals(c)["funnel"]
+        sessions = one(c, "select sum(sessions) from marts.fct_funnel_daily")
+
+    # then they are the mart's columns
+    assert figures["session_conversion_rate"] == Decimal("0.333333333")
+    assert figures["cart_abandonment_rate"] == Decimal("0.444444444")
+    assert figures["sessions"] == sessions
+    assert {k: v for k, v in funnel.items() if k.endswith("_rate")} == {
+        "view_to_cart_rate": 0.1111,
+        "cart_to_purchase_rate": 0.2222,
+        "session_conversion_rate": 0.3333,
+        "cart_abandonment_rate": 0.4444,
+    }
+
+
+def test_the_overall_funnel_is_the_ratio_of_the_summed_daily_counts(con: Any) -> None:
+    # the mart's rates, to four decimals and in the dashboard's hundredths of a percent, are
+    # what dividing the whole period's counts gives
+    row = con.execute(
+        "select sum(sessions), sum(sessions_with_view), sum(sessions_with_cart),"
+        " sum(sessions_with_purchase), sum(sessions_with_abandoned_cart)"
+        " from marts.fct_funnel_daily"
+    ).fetchone()
+    sessions, viewed, carted, purchased, abandoned = (int(v) for v in row)
+    overall = dict(
+        zip(
+            (
+                "view_to_cart_rate",
+                "cart_to_purchase_rate",
+                "session_conversion_rate",
+                "cart_abandonment_rate",
+            ),
+            con.execute(
+                "select view_to_cart_rate, cart_to_purchase_rate, session_conversion_rate,"
+                " cart_abandonment_rate from marts.fct_funnel_overall"
+            ).fetchone(),
+            strict=True,
+        )
+    )
+    divided = {
+        "view_to_cart_rate": carted / viewed,
+        "cart_to_purchase_rate": purchased / carted,
+        "session_conversion_rate": purchased / sessions,
+        "cart_abandonment_rate": abandoned / carted,
+    }
+    assert min(sessions, viewed, carted, purchased, abandoned) > 0
+    for name, value in overall.items():
+        assert round(float(value), 4) == round(divided[name], 4), name
+        assert f"{float(value) * 100:.2f}" == f"{divided[name] * 100:.2f}", name
+        assert abs(value - Decimal(divided[name])) <= Decimal("0.0000000005"), name

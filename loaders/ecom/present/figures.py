@@ -273,12 +273,7 @@ def headline(con: Any, f: Filters) -> dict[str, Any]:
         f"select coalesce(sum(revenue), 0), coalesce(sum(orders), 0), coalesce(sum(units), 0) from ({s.sql})",
         list(s.params),
     ).fetchone()
-    q = funnel_source(con, f)
-    sessions, purchased, carted, abandoned = con.execute(
-        "select coalesce(sum(sessions), 0), coalesce(sum(sessions_with_purchase), 0), "
-        f"coalesce(sum(sessions_with_cart), 0), coalesce(sum(sessions_with_abandoned_cart), 0) from ({q.sql})",
-        list(q.params),
-    ).fetchone()
+    sessions, conversion, abandonment = funnel_headline(con, f)
     revenue = Decimal(revenue)
     out: dict[str, Any] = {
         "revenue": revenue,
@@ -287,10 +282,35 @@ def headline(con: Any, f: Filters) -> dict[str, Any]:
         "average_order_value": (revenue / orders).quantize(Decimal("0.01")) if orders else None,
         "buyers": buyers(con, f),
         "sessions": int(sessions),
-        "session_conversion_rate": purchased / sessions if sessions else None,
-        "cart_abandonment_rate": abandoned / carted if carted else None,
+        "session_conversion_rate": conversion,
+        "cart_abandonment_rate": abandonment,
     }
     return out
+
+
+def funnel_headline(con: Any, f: Filters) -> tuple[int, Any, Any]:
+    """Sessions, session conversion and cart abandonment over the filtered range.
+
+    With no filter, the whole period's figures as fct_funnel_overall computes them; under a
+    filter no mart holds the range, so the rates are the ratios of the summed counts
+    (``_RATE_OF``, as for every figure over several mart rows).
+    """
+    if f == Filters():
+        need(con, "fct_funnel_overall")
+        sql = (
+            "select sessions, session_conversion_rate, cart_abandonment_rate "
+            f"from {M}.fct_funnel_overall"
+        )
+        sessions, conversion, abandonment = con.execute(sql).fetchone()
+        return int(sessions), conversion, abandonment
+    q = funnel_source(con, f)
+    rates = ", ".join(
+        _ratio(*_RATE_OF[r]) for r in ("session_conversion_rate", "cart_abandonment_rate")
+    )
+    sessions, conversion, abandonment = con.execute(
+        f"select coalesce(sum(sessions), 0), {rates} from ({q.sql})", list(q.params)
+    ).fetchone()
+    return int(sessions), conversion, abandonment
 
 
 def buyers(con: Any, f: Filters) -> int | None:

@@ -289,7 +289,7 @@ def _warehouse_checks(
     rec.counts.update(raw_rows=raw_rows, raw_distinct_events=raw_distinct, staging_events=staged)
 
     # -- marts against staging (always) ---------------------------------------------------------
-    t = _marts_totals(con)
+    t = marts_totals(con)
     rec.totals = t
     rec.add("marts", "events in fct_sessions = events in staging", staged, t["session_events"])
     rec.add("marts", "orders = converted sessions", t["converted_sessions"], t["orders"])
@@ -382,7 +382,7 @@ def _product_days_off(con: Any) -> int:
     )
 
 
-def _marts_totals(con: Any) -> dict[str, Any]:
+def marts_totals(con: Any) -> dict[str, Any]:
     sessions, given, converted, converted_given, session_events = _one(
         con,
         "select count(*), count(*) filter (where not is_session_inferred),"
@@ -410,11 +410,13 @@ def _marts_totals(con: Any) -> dict[str, Any]:
     by_type = dict(
         con.execute("select event_type, count(*) from staging.stg_events group by 1").fetchall()
     )
+    funnel_sessions = _one(con, "select coalesce(sum(sessions), 0) from marts.fct_funnel_daily")
+    # the whole period's funnel as the mart computes it (its rates are not recomputed here)
     f = _one(
         con,
-        "select coalesce(sum(sessions), 0), coalesce(sum(sessions_with_view), 0),"
-        " coalesce(sum(sessions_with_cart), 0), coalesce(sum(sessions_with_purchase), 0),"
-        " coalesce(sum(sessions_with_abandoned_cart), 0) from marts.fct_funnel_daily",
+        "select sessions, sessions_with_view, sessions_with_cart, sessions_with_purchase,"
+        " view_to_cart_rate, cart_to_purchase_rate, session_conversion_rate,"
+        " cart_abandonment_rate from marts.fct_funnel_overall",
     )
     segments = dict(
         con.execute(
@@ -424,8 +426,8 @@ def _marts_totals(con: Any) -> dict[str, Any]:
     users = _one(con, "select count(*) from marts.dim_customers")
     first, last = _one(con, "select min(event_at), max(event_at) from staging.stg_events")
 
-    def rate(a: int, b: int) -> float | None:
-        return round(a / b, 4) if b else None
+    def rate(x: Any) -> float | None:
+        return None if x is None else round(float(x), 4)
 
     return {
         "first_event_at": str(first) if first else None,
@@ -448,16 +450,16 @@ def _marts_totals(con: Any) -> dict[str, Any]:
         "buyers": int(buyers),
         "users": int(users),
         "staging_users": int(staging_users),
-        "funnel_sessions": int(f[0]),
+        "funnel_sessions": int(funnel_sessions),
         "funnel": {
             "sessions": int(f[0]),
             "with_view": int(f[1]),
             "with_cart": int(f[2]),
             "with_purchase": int(f[3]),
-            "view_to_cart_rate": rate(f[2], f[1]),
-            "cart_to_purchase_rate": rate(f[3], f[2]),
-            "session_conversion_rate": rate(f[3], f[0]),
-            "cart_abandonment_rate": rate(f[4], f[2]),
+            "view_to_cart_rate": rate(f[4]),
+            "cart_to_purchase_rate": rate(f[5]),
+            "session_conversion_rate": rate(f[6]),
+            "cart_abandonment_rate": rate(f[7]),
         },
         "rfm_segments": {str(k): int(v) for k, v in segments.items()},
         "average_order_value": round(float(revenue) / orders, 2) if orders else None,
