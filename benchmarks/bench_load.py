@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 import uuid
+from pathlib import Path
 
 import boto3
 import duckdb
@@ -39,30 +40,35 @@ from (select strptime(replace(event_time, ' UTC', ''), '%Y-%m-%d %H:%M:%S') as t
 """
 
 
-def _landing_files(ctx: Context) -> tuple[list[str], int]:
+def _landing_files(ctx: Context) -> tuple[list[Path], int]:
     rows_wanted = max(10_000, int(FULL_SCALE_ROWS * ctx.scale))
     src = ctx.cache.get("generated_dir")
     if src is None or ctx.cache.get("generated_rows", 0) < rows_wanted * 0.9:
         src = ctx.workdir / "load-generated"
         shutil.rmtree(src, ignore_errors=True)
         generate(GenerateConfig(out=src, events=rows_wanted, seed=46))
-    out = ctx.workdir / "load-landing"
+    return write_landing_objects(src, ctx.workdir / "load-landing", ROWS_PER_OBJECT)
+
+
+def write_landing_objects(src: Path, out: Path, rows_per_object: int) -> tuple[list[Path], int]:
+    """The generated CSV files in ``src`` as landing objects (gzip CSV of ``rows_per_object``
+    rows, as the sink writes them) in a fresh ``out``; the files and their rows."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")
     con.execute(f"create table landing as {LANDING_SQL.format(src=src)}")
-    total = con.execute("select count(*) from landing").fetchone()[0]  # type: ignore[index]
+    total = int(con.execute("select count(*) from landing").fetchone()[0])  # type: ignore[index]
     files = []
-    for n, start in enumerate(range(0, total, ROWS_PER_OBJECT)):
+    for n, start in enumerate(range(0, total, rows_per_object)):
         path = out / f"{n:06d}.csv.gz"
         con.execute(
-            f"copy (select * from landing limit {ROWS_PER_OBJECT} offset {start})"
+            f"copy (select * from landing limit {rows_per_object} offset {start})"
             f" to '{path}' (header, compression gzip)"
         )
-        files.append(str(path))
+        files.append(path)
     con.close()
-    return files, int(total)
+    return files, total
 
 
 def run(ctx: Context) -> list[Result]:
@@ -80,7 +86,7 @@ def run(ctx: Context) -> list[Result]:
         total_bytes = 0
         for n, path in enumerate(files):
             key = f"landing/events/source=stream/dt=2019-10-01/shard=bench/{n:020d}.csv.gz"
-            client.upload_file(path, bucket, key)
+            client.upload_file(str(path), bucket, key)
             total_bytes += os.path.getsize(path)
         objects = list(list_landing_objects(client, bucket))
 

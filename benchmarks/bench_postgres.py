@@ -32,7 +32,7 @@ import duckdb
 from moto.server import ThreadedMotoServer
 
 from benchmarks.bench_dbt import LOAD_SQL
-from benchmarks.bench_load import LANDING_SQL
+from benchmarks.bench_load import write_landing_objects
 from benchmarks.run import Context, Result
 from ecom.generate import FULL_SCALE_ROWS, GenerateConfig, generate
 from ecom.load.landing import list_landing_objects
@@ -126,28 +126,8 @@ def _bench_dbt(ctx: Context, server: PostgresServer, src: Path) -> list[Result]:
     ]
 
 
-def _landing(ctx: Context, src: Path) -> tuple[list[Path], int]:
-    out = ctx.workdir / "postgres-landing"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    con = duckdb.connect()
-    con.execute("set enable_progress_bar = false")
-    con.execute(f"create table landing as {LANDING_SQL.format(src=src)}")
-    total = int(con.execute("select count(*) from landing").fetchone()[0])  # type: ignore[index]
-    files = []
-    for n, start in enumerate(range(0, total, ROWS_PER_OBJECT)):
-        path = out / f"{n:06d}.csv.gz"
-        con.execute(
-            f"copy (select * from landing limit {ROWS_PER_OBJECT} offset {start})"
-            f" to '{path}' (header, compression gzip)"
-        )
-        files.append(path)
-    con.close()
-    return files, total
-
-
 def _bench_load(ctx: Context, server: PostgresServer, src: Path) -> list[Result]:
-    files, rows = _landing(ctx, src)
+    files, rows = write_landing_objects(src, ctx.workdir / "postgres-landing", ROWS_PER_OBJECT)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
