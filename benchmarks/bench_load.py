@@ -12,7 +12,10 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
 import duckdb
@@ -21,7 +24,7 @@ from moto.server import ThreadedMotoServer
 from benchmarks.run import Context, Result
 from ecom.generate import FULL_SCALE_ROWS, GenerateConfig, generate
 from ecom.load.duck import CSV_COLUMNS, configure_s3, load_duckdb
-from ecom.load.landing import list_landing_objects
+from ecom.load.landing import LandingObject, list_landing_objects
 
 TARGET_RATIO = 1.5
 ROWS_PER_OBJECT = 250_000
@@ -71,8 +74,12 @@ def write_landing_objects(src: Path, out: Path, rows_per_object: int) -> tuple[l
     return files, total
 
 
-def run(ctx: Context) -> list[Result]:
-    files, rows = _landing_files(ctx)
+@contextmanager
+def landing_on_moto(
+    files: list[Path], bucket_prefix: str
+) -> Iterator[tuple[Any, str, list[LandingObject], int]]:
+    """A moto server on 127.0.0.1 with ``files`` uploaded as stream landing objects of a new
+    bucket: its S3 client, the bucket, the landing objects and their bytes. Stops on exit."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -81,15 +88,21 @@ def run(ctx: Context) -> list[Result]:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1")
-        bucket = f"bench-landing-{uuid.uuid4().hex[:8]}"
+        bucket = f"{bucket_prefix}-{uuid.uuid4().hex[:8]}"
         client.create_bucket(Bucket=bucket)
         total_bytes = 0
         for n, path in enumerate(files):
             key = f"landing/events/source=stream/dt=2019-10-01/shard=bench/{n:020d}.csv.gz"
             client.upload_file(str(path), bucket, key)
-            total_bytes += os.path.getsize(path)
-        objects = list(list_landing_objects(client, bucket))
+            total_bytes += path.stat().st_size
+        yield client, bucket, list(list_landing_objects(client, bucket)), total_bytes
+    finally:
+        server.stop()
 
+
+def run(ctx: Context) -> list[Result]:
+    files, rows = _landing_files(ctx)
+    with landing_on_moto(files, "bench-landing") as (client, bucket, objects, total_bytes):
         # baseline: bare DuckDB read of the same objects into a fresh file
         base_db = ctx.workdir / "load-baseline.duckdb"
         base_db.unlink(missing_ok=True)
@@ -119,8 +132,6 @@ def run(ctx: Context) -> list[Result]:
         rerun = load_duckdb(bucket, client=client, db_path=load_db)
         rerun_seconds = time.perf_counter() - rerun_start
         load_db.unlink(missing_ok=True)
-    finally:
-        server.stop()
     assert report.loaded == rows == base_rows, (report.loaded, rows, base_rows)
     assert rerun.loaded == 0
     ratio = seconds / baseline

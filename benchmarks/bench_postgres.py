@@ -18,24 +18,18 @@ a few minutes.
 from __future__ import annotations
 
 import gzip
-import logging
-import os
 import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
-import boto3
 import duckdb
-from moto.server import ThreadedMotoServer
 
 from benchmarks.bench_dbt import LOAD_SQL
-from benchmarks.bench_load import write_landing_objects
+from benchmarks.bench_load import landing_on_moto, write_landing_objects
 from benchmarks.run import Context, Result
 from ecom.generate import FULL_SCALE_ROWS, GenerateConfig, generate
-from ecom.load.landing import list_landing_objects
 from ecom.pg.load import PostgresSettings, copy_query, ensure_raw_tables, load_postgres
 from ecom.pg.server import PostgresServer
 from ecom.warehouse import PROJECT_ROOT, RAW_EVENT_COLUMNS, connect_duckdb, dbt_env
@@ -128,23 +122,7 @@ def _bench_dbt(ctx: Context, server: PostgresServer, src: Path) -> list[Result]:
 
 def _bench_load(ctx: Context, server: PostgresServer, src: Path) -> list[Result]:
     files, rows = write_landing_objects(src, ctx.workdir / "postgres-landing", ROWS_PER_OBJECT)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    try:
-        host, port = moto.get_host_and_port()
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-        client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1")
-        bucket = f"bench-pg-{uuid.uuid4().hex[:8]}"
-        client.create_bucket(Bucket=bucket)
-        total_bytes = 0
-        for n, path in enumerate(files):
-            key = f"landing/events/source=stream/dt=2019-10-01/shard=bench/{n:020d}.csv.gz"
-            client.upload_file(str(path), bucket, key)
-            total_bytes += path.stat().st_size
-        objects = list(list_landing_objects(client, bucket))
-
+    with landing_on_moto(files, "bench-pg") as (client, bucket, objects, total_bytes):
         # baseline: each object fetched, gunzipped and COPYed into a typed table, one transaction
         server.create_database("bench_bare")
         bare = PostgresSettings(
@@ -173,8 +151,6 @@ def _bench_load(ctx: Context, server: PostgresServer, src: Path) -> list[Result]
         start = time.perf_counter()
         rerun = load_postgres(bucket, client=client, settings=settings)
         rerun_seconds = time.perf_counter() - start
-    finally:
-        moto.stop()
     assert report.loaded == rows == base_rows, (report.loaded, rows, base_rows)
     assert rerun.loaded == 0
     ratio = seconds / baseline

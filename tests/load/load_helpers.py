@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -80,3 +84,17 @@ def make_event(i: int, *, event_type: str = "view", price: str = "1.50") -> Even
 
 def stream_key(day: str, shard: str, seq: int) -> str:
     return f"landing/events/source=stream/dt={day}/shard={shard}/{seq:056d}.csv.gz"
+
+
+def run_at_once(script: str, n: int = 2, timeout: float = 180) -> list[dict[str, Any]]:
+    """Start ``n`` Python processes on ``script`` together (this test's environment); when all
+    have exited 0, the JSON each printed last."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], env=dict(os.environ), stdout=subprocess.PIPE
+        )
+        for _ in range(n)
+    ]
+    outputs = [p.communicate(timeout=timeout)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * n
+    return [json.loads(out.splitlines()[-1]) for out in outputs]

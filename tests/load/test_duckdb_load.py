@@ -16,7 +16,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from load_helpers import Landing, gzip_csv, landing_rows, make_event, stream_key
+from load_helpers import (
+    Landing,
+    gzip_csv,
+    landing_rows,
+    make_event,
+    run_at_once,
+    stream_key,
+)
 
 from ecom import quarantine
 from ecom.events import Event, read_csv_events
@@ -264,15 +271,8 @@ def test_two_loaders_started_at_once_never_load_an_object_twice(landing: Landing
     # each loader sleeps inside its transaction, so the two overlap for certain
     script = _loader_script(landing.bucket, extra="", before_commit="lambda: time.sleep(1.0)")
 
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script], env=dict(os.environ), stdout=subprocess.PIPE
-        )
-        for _ in range(2)
-    ]
-    outputs = [json.loads(p.communicate(timeout=180)[0].decode().splitlines()[-1]) for p in procs]
+    outputs = run_at_once(script)
 
-    assert all(p.returncode == 0 for p in procs)
     assert sorted(o["objects"] for o in outputs) == [0, len(keys)]
     assert event_counter() == Counter(e.event_id for e in events)
     assert warehouse_rows("select count(*), count(distinct object_key) from raw.load_audit") == [

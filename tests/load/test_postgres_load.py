@@ -17,7 +17,14 @@ from typing import Any
 
 import duckdb
 import pytest
-from load_helpers import Landing, gzip_csv, landing_rows, make_event, stream_key
+from load_helpers import (
+    Landing,
+    gzip_csv,
+    landing_rows,
+    make_event,
+    run_at_once,
+    stream_key,
+)
 
 from ecom.files import load_files
 from ecom.load.duck import load_duckdb
@@ -160,15 +167,8 @@ def test_two_loaders_at_once_never_load_an_object_twice(
         print(json.dumps({{"objects": report.objects_loaded}}))
         """
     )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script], env=dict(os.environ), stdout=subprocess.PIPE
-        )
-        for _ in range(2)
-    ]
-    outputs = [json.loads(p.communicate(timeout=180)[0].decode().splitlines()[-1]) for p in procs]
+    outputs = run_at_once(script)
 
-    assert all(p.returncode == 0 for p in procs)
     assert sorted(o["objects"] for o in outputs) == [0, len(keys)]
     assert pg_events() == Counter(ids)
 
