@@ -653,29 +653,22 @@ def filter_options(con: Any) -> dict[str, Any]:
         out["span"] = con.execute(
             f"select min(sales_date), max(sales_date) from {M}.fct_sales_daily"
         ).fetchone()
-    if "dim_products" in present:
-        out["categories"] = [
-            r[0]
-            for r in con.execute(
-                f"select coalesce(category_code, cast(category_id as varchar)) as c from {M}.dim_products "
-                "group by c order by count(*) desc, c"
-            ).fetchall()
-        ]
-    if "fct_sales_daily_by_brand" in present:
-        out["brands"] = [
-            r[0]
-            for r in con.execute(
-                f"select brand from {M}.fct_sales_daily_by_brand group by brand "
-                "order by sum(revenue) desc nulls last, brand"
-            ).fetchall()
-        ]
-    if "customer_rfm" in present:
-        out["segments"] = [
-            r[0]
-            for r in con.execute(
-                f"select distinct segment from {M}.customer_rfm order by 1"
-            ).fetchall()
-        ]
+    choices = {
+        "categories": (
+            "dim_products",
+            f"select coalesce(category_code, cast(category_id as varchar)) as c from {M}.dim_products "
+            "group by c order by count(*) desc, c",
+        ),
+        "brands": (
+            "fct_sales_daily_by_brand",
+            f"select brand from {M}.fct_sales_daily_by_brand group by brand "
+            "order by sum(revenue) desc nulls last, brand",
+        ),
+        "segments": ("customer_rfm", f"select distinct segment from {M}.customer_rfm order by 1"),
+    }
+    for name, (mart, sql) in choices.items():
+        if mart in present:
+            out[name] = [r[0] for r in con.execute(sql).fetchall()]
     return out
 
 
