@@ -16,14 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from load_helpers import (
-    Landing,
-    gzip_csv,
-    landing_rows,
-    make_event,
-    run_at_once,
-    stream_key,
-)
+from load_helpers import Landing, gzip_csv, landing_rows, make_event, run_at_once, stream_key
 
 from ecom import quarantine
 from ecom.events import Event, read_csv_events

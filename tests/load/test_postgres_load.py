@@ -17,14 +17,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from load_helpers import (
-    Landing,
-    gzip_csv,
-    landing_rows,
-    make_event,
-    run_at_once,
-    stream_key,
-)
+from load_helpers import Landing, gzip_csv, landing_rows, make_event, run_at_once, stream_key
 
 from ecom.files import load_files
 from ecom.load.duck import load_duckdb
