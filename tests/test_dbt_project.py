@@ -14,23 +14,13 @@ import pytest
 
 from ecom.files import load_files
 from ecom.generate import GROUND_TRUTH_FILE, GenerateConfig, generate
+from ecom.present.charts import RFM_SEGMENT_ORDER
 from ecom.warehouse import run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
 
-SEGMENTS = {
-    "Champions",
-    "Loyal",
-    "Potential loyalist",
-    "New",
-    "Promising",
-    "Need attention",
-    "About to sleep",
-    "At risk",
-    "Can't lose",
-    "Hibernating",
-    "Lost",
-}
+#: every segment customer_rfm may assign: the ones the dashboard knows how to order
+SEGMENTS = set(RFM_SEGMENT_ORDER)
 
 
 def dbt(workdir: Path, db: Path, *args: str) -> int:
