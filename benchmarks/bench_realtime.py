@@ -59,9 +59,13 @@ for line in open("/proc/self/status"):
 print(json.dumps(out))
 """
 
-#: produce --rate for the freshness run: a minute of the dense day per second (~70 events/s,
-#: about 40 times REES46's average rate).
+#: produce --rate for the freshness run: the dense day at 60 times its pace (a minute of it
+#: per second, ~13 events/s: about 8 times REES46's average rate of ~1.6 events/s).
 RATE = 60.0
+#: Probe events of the freshness run (p99 is then the third slowest), and the feed's rows
+#: (enough to keep the stream busy while they are put).
+PROBES = 200
+FEED_ROWS = 3_000
 #: Records per batch for the memory pair (both stream sizes then span many batches).
 MEMORY_BATCH = 10
 #: The follower's batching window (ecom realtime --follow's default).
@@ -76,8 +80,9 @@ from ecom.stream.producer import Producer
 t = session.target(); res = session.resources(t)
 s3 = session.client("s3", target_=t)
 p = Producer(session.client("kinesis", target_=t), res.stream, s3=s3, bucket=res.bucket)
+t0 = time.perf_counter()
 r = produce_files([Path(x) for x in {paths!r}], p, s3=s3, bucket=res.bucket, rate={rate!r})
-print(json.dumps({{"sent": r.sent, "records": r.records}}))
+print(json.dumps({{"sent": r.sent, "records": r.records, "seconds": time.perf_counter() - t0}}))
 """
 
 FOLLOW_CODE = """
@@ -249,10 +254,11 @@ def _freshness(emu: _Emulator, files: list[Path], rate: float, probes: int) -> d
                 latencies.append(probe(i))
                 time.sleep(0.1)
     finally:
-        feeder.wait(timeout=600)
+        feeder_out, _ = feeder.communicate(timeout=900)
         Path(stop).touch()
         stdout, _ = follower.communicate(timeout=120)
     followed = _json_out(stdout.decode())
+    fed = _json_out(feeder_out.decode())
     print("latencies", [round(x, 2) for x in latencies], file=sys.stderr)
     latencies.sort()
     return {
@@ -261,6 +267,7 @@ def _freshness(emu: _Emulator, files: list[Path], rate: float, probes: int) -> d
         "max": latencies[-1],
         "probes": len(latencies),
         "warmup": warmup,
+        "feed_rate": fed["sent"] / fed["seconds"],
         **followed,
     }
 
@@ -279,8 +286,8 @@ def run(ctx: Context) -> list[Result]:
         mem_small = _consume(emu, "benchmem1", dense, ("realtime",), batch=MEMORY_BATCH)
         on_big = _consume(emu, "benchbig", big, ("realtime",), batch=MEMORY_BATCH)
         print(f"   memory: {mem_small} {on_big}", file=sys.stderr, flush=True)
-        feed = _head(dense, 3_000, ctx.workdir / "realtime-feed.csv")
-        fresh = _freshness(emu, [feed], rate=RATE, probes=60)
+        feed = _head(dense, FEED_ROWS, ctx.workdir / "realtime-feed.csv")
+        fresh = _freshness(emu, [feed], rate=RATE, probes=PROBES)
     results = []
     for label, got in (("REES46-dense day", on_dense), ("demo data (5 months)", on_demo)):
         sink, rt = got["sink"], got["realtime"]
@@ -352,7 +359,12 @@ def run(ctx: Context) -> list[Result]:
             notes=(
                 f"{fresh['writes']:,} writes, {fresh['events']:,} events, {fresh['batches']:,} "
                 f"batches; {fresh['write_units'] / max(fresh['events'], 1) * 1000:,.0f} write "
-                "request units per 1,000 events"
+                f"request units per 1,000 events. The feed arrived at {fresh['feed_rate']:.1f} "
+                f"events/s over 2 shards with a {WINDOW:g} s batching window: at least one item "
+                f"write per batch puts the floor near 1,000 x 2 / ({fresh['feed_rate']:.1f} x "
+                f"{WINDOW:g}) = {2000 / (fresh['feed_rate'] * WINDOW):,.0f} per 1,000 events; "
+                "20 would need a window of "
+                f"{2000 / (fresh['feed_rate'] * 20):.1f} s, past the 2 s freshness budget"
             ),
         )
     )
@@ -367,7 +379,8 @@ def run(ctx: Context) -> list[Result]:
                 passed=fresh[q] <= 2.0 if q == "p99" else None,
                 notes=(
                     f"{fresh['probes']} probe events put one by one while `produce --rate {RATE:g}` "
-                    "fed the dense day (~70 events/s); the processor follows (idle poll 0.05 s, batch "
+                    f"fed the dense day ({fresh['feed_rate']:.1f} events/s measured); the processor "
+                    "follows (idle poll 0.05 s, batch "
                     f"window {WINDOW:g} s), "
                     "GET /metrics/totals polled every 20 ms over the local HTTP server; "
                     f"max {fresh['max']:.2f} s; a first probe, put before these to wait for the "
