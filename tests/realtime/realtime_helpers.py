@@ -53,10 +53,12 @@ def processor(stack: AwsStack, *, dynamodb: Any = None, s3: Any = None, **kwargs
     )
 
 
-def poller(stack: AwsStack, handler: Any, *, dynamodb: Any = None, **config: Any) -> Poller:
+def poller(
+    stack: AwsStack, handler: Any, *, dynamodb: Any = None, kinesis: Any = None, **config: Any
+) -> Poller:
     config.setdefault("retry_delay", 0.001)
     return Poller(
-        stack.client("kinesis"),
+        kinesis or stack.client("kinesis"),
         stack.client("s3"),
         dynamodb or stack.client("dynamodb"),
         stream=stack.stream,
