@@ -8,20 +8,17 @@ starts this watchdog in its own session; it polls PID once a second, then stops 
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
+from ecom.aws.session import pid_alive
+
 
 def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(pid):
         return False
-    except PermissionError:
-        return True
     try:  # a zombie has ended too
         return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
