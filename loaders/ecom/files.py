@@ -75,6 +75,21 @@ def _batch(events: list[Event], source_object: str, loaded_at: datetime) -> pa.T
     )
 
 
+def rejection_line(path: Path, rejection: Rejection) -> str:
+    """The quarantine line (with its newline) of a row of ``path`` the event contract rejected."""
+    return (
+        quarantine_records.json_line(
+            "load-files",
+            str(path),
+            rejection.line_no,
+            rejection.reason,
+            rejection.detail,
+            rejection.raw,
+        )
+        + "\n"
+    )
+
+
 def load_files(
     paths: Sequence[Path],
     *,
@@ -148,17 +163,7 @@ def _load_one(
 
     for outcome in read_csv_events(path, stats):
         if isinstance(outcome, Rejection):
-            quarantine.write(
-                quarantine_records.json_line(
-                    "load-files",
-                    str(path),
-                    outcome.line_no,
-                    outcome.reason,
-                    outcome.detail,
-                    outcome.raw,
-                )
-                + "\n"
-            )
+            quarantine.write(rejection_line(path, outcome))
             continue
         batch.append(outcome)
         if len(batch) >= BATCH_ROWS:

@@ -35,7 +35,7 @@ from ecom import quarantine as quarantine_records
 from ecom import settings
 from ecom.files import FileLoadReport
 from ecom.load import checks
-from ecom.load.core import LoadError, LoadReport, ProgressFn, new_load_id, pending
+from ecom.load.core import LoadError, LoadReport, ProgressFn, new_load_id
 from ecom.load.core import utc_now as _utc_now
 from ecom.load.landing import (
     LANDING_PREFIX,
@@ -233,9 +233,7 @@ def _load_locked(
     audited = pg.execute(
         "select bucket, object_key, etag from raw.load_audit where bucket = %s", [bucket]
     ).fetchall()
-    todo = pending(listed, audited)
-    report.objects_listed = len(listed)
-    report.objects_skipped = len(listed) - len(todo)
+    todo = duck.to_load(report, listed, audited)
     if not todo:
         return
 
@@ -259,23 +257,12 @@ def _load_locked(
                 ),
             )
 
-        key_start = len(f"s3://{bucket}/") + 1
         copy_query(
             stage,
             # PostgreSQL text cannot hold NUL (a row the contract rejected may): written as \x00
             f"""select load_id, object_key, line, reason,
                    replace(detail, chr(0), '\\x00'), replace(raw, chr(0), '\\x00'), rejected_at
-               from (
-               select $load_id as load_id, substr(source_url, {key_start}) as object_key,
-                      null as line, reason, {duck._DETAIL_SQL} as detail, {duck._RAW_SQL} as raw,
-                      $at as rejected_at
-               from load_stage where reason is not null
-               union all
-               select $load_id, substr(source_url, {key_start}), line, reason, detail, raw, $at
-               from load_stage_errors
-               union all
-               select $load_id, object_key, null, 'unreadable_object', detail, null, $at
-               from load_objects where status = 'unreadable')""",
+               from ({duck.rejects_query(bucket)})""",
             pg,
             "raw.load_rejects",
             _REJECT_COLUMNS,
@@ -369,7 +356,7 @@ def load_files_postgres(
     from datetime import UTC
 
     from ecom.events import Event, ParseStats, Rejection, read_csv_events
-    from ecom.files import BATCH_ROWS, _batch
+    from ecom.files import BATCH_ROWS, _batch, rejection_line
     from ecom.warehouse import local_state_dir
 
     settings = settings or PostgresSettings.from_env()
@@ -415,15 +402,7 @@ def load_files_postgres(
 
                     for outcome in read_csv_events(path, stats):
                         if isinstance(outcome, Rejection):
-                            record = quarantine_records.json_line(
-                                "load-files",
-                                str(path),
-                                outcome.line_no,
-                                outcome.reason,
-                                outcome.detail,
-                                outcome.raw,
-                            )
-                            quarantine_file.write(record + "\n")
+                            quarantine_file.write(rejection_line(path, outcome))
                             continue
                         batch.append(outcome)
                         if len(batch) >= BATCH_ROWS:
