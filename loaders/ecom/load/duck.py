@@ -335,6 +335,31 @@ def load_duckdb(
     return report
 
 
+def to_load(report: LoadReport, listed: list[Any], audited: list[Any]) -> list[Any]:
+    """The listed landing objects the audit rows do not hold yet; ``report`` counts the listed
+    and the skipped ones."""
+    todo = pending(listed, audited)
+    report.objects_listed = len(listed)
+    report.objects_skipped = len(listed) - len(todo)
+    return todo
+
+
+def rejects_query(bucket: str) -> str:
+    """The staged load's raw.load_rejects rows (parameters ``$load_id`` and ``$at``): rows the
+    checks rejected, rows the CSV reader could not parse, unreadable objects."""
+    key_start = len(f"s3://{bucket}/") + 1
+    return f"""select $load_id as load_id, substr(source_url, {key_start}) as object_key,
+                   null as line, reason, {_DETAIL_SQL} as detail, {_RAW_SQL} as raw,
+                   $at as rejected_at
+            from load_stage where reason is not null
+            union all
+            select $load_id, substr(source_url, {key_start}), line, reason, detail, raw, $at
+            from load_stage_errors
+            union all
+            select $load_id, object_key, null, 'unreadable_object', detail, null, $at
+            from load_objects where status = 'unreadable'"""
+
+
 def _load_locked(
     con: duckdb.DuckDBPyConnection,
     report: LoadReport,
@@ -348,9 +373,7 @@ def _load_locked(
 ) -> None:
     listed = list(list_landing_objects(client, bucket, prefix))
     audited = con.execute("select bucket, object_key, etag from raw.load_audit").fetchall()
-    todo = pending(listed, audited)
-    report.objects_listed = len(listed)
-    report.objects_skipped = len(listed) - len(todo)
+    todo = to_load(report, listed, audited)
     if not todo:
         return
 
@@ -374,7 +397,6 @@ def _load_locked(
     object_rows = pa.table(rows)  # noqa: F841  (DuckDB reads it by name)
     con.execute("insert into load_objects select * from object_rows")
 
-    key_start = len(f"s3://{bucket}/") + 1
     con.execute("begin transaction")
     try:
         con.execute(
@@ -386,15 +408,7 @@ def _load_locked(
             {"loaded_at": loaded_at},
         )
         con.execute(
-            f"""insert into raw.load_rejects
-            select $load_id, substr(source_url, {key_start}), null, reason, {_DETAIL_SQL}, {_RAW_SQL}, $at
-            from load_stage where reason is not null
-            union all
-            select $load_id, substr(source_url, {key_start}), line, reason, detail, raw, $at
-            from load_stage_errors
-            union all
-            select $load_id, object_key, null, 'unreadable_object', detail, null, $at
-            from load_objects where status = 'unreadable'""",
+            f"insert into raw.load_rejects {rejects_query(bucket)}",
             {"load_id": report.load_id, "at": loaded_at},
         )
         con.execute(
