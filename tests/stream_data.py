@@ -1,13 +1,21 @@
-"""What the stream and stream-processor tests share: generated event files."""
+"""What the stream and stream-processor tests share: generated event files, and producing them
+into a test stack's stream with the project's producer."""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from aws_fixtures import AwsStack
 from ecom.generate import GenerateConfig, generate
+from ecom.stream.produce import ProduceReport, produce_files
+from ecom.stream.producer import Producer, RetryPolicy
+
+#: Retries in milliseconds, so that injected faults cost the tests little time.
+FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005)
 
 
 def generated_october(
@@ -25,3 +33,25 @@ def generated_october(
         )
     )
     return [f.path for f in result.files]
+
+
+def produce_to(
+    stack: AwsStack,
+    paths: list[Path],
+    *,
+    kinesis: Any = None,
+    pack_bytes: int,
+    retry: RetryPolicy = FAST_RETRY,
+    seed: int,
+) -> ProduceReport:
+    """Produce ``paths`` into the stack's stream (through ``kinesis`` when given)."""
+    producer = Producer(
+        kinesis or stack.client("kinesis"),
+        stack.stream,
+        s3=stack.client("s3"),
+        bucket=stack.bucket,
+        pack_bytes=pack_bytes,
+        retry=retry,
+        seed=seed,
+    )
+    return produce_files(paths, producer, s3=stack.client("s3"), bucket=stack.bucket)

@@ -15,10 +15,8 @@ from ecom.events import Event, read_csv_events
 from ecom.realtime.handler import Processor
 from ecom.realtime.poller import Poller, PollerConfig
 from ecom.realtime.query import MetricsReader
-from ecom.stream.produce import produce_files
-from ecom.stream.producer import Producer, RetryPolicy
+from stream_data import produce_to
 
-FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005)
 METRICS = ("view", "cart", "remove_from_cart", "purchase", "units", "rev", "neg")
 
 
@@ -29,16 +27,7 @@ def metrics_table(stack: AwsStack) -> str:
 def produce(
     stack: AwsStack, paths: list[Path], *, kinesis: Any = None, pack_bytes: int = 4096
 ) -> Any:
-    producer = Producer(
-        kinesis or stack.client("kinesis"),
-        stack.stream,
-        s3=stack.client("s3"),
-        bucket=stack.bucket,
-        pack_bytes=pack_bytes,
-        retry=FAST_RETRY,
-        seed=1,
-    )
-    return produce_files(paths, producer, s3=stack.client("s3"), bucket=stack.bucket)
+    return produce_to(stack, paths, kinesis=kinesis, pack_bytes=pack_bytes, seed=1)
 
 
 def processor(stack: AwsStack, *, dynamodb: Any = None, s3: Any = None, **kwargs: Any) -> Processor:

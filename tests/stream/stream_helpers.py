@@ -19,11 +19,9 @@ from typing import Any
 from botocore.exceptions import ConnectionClosedError
 
 from ecom.events import Event, read_csv_events
-from ecom.stream.producer import RetryPolicy
 from ecom.stream.sink import LANDING_PREFIX
 
 #: Fast retries for tests (the production default starts at 100 ms).
-FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.005)
 
 
 class LoseAcknowledgement:

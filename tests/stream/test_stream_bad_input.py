@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from stream_helpers import FAST_RETRY, jsonl, landing_rows, valid_events
+from stream_helpers import jsonl, landing_rows, valid_events
 
 from aws_fixtures import AwsStack
 from ecom import quarantine
@@ -14,6 +14,7 @@ from ecom.events import HEADER_LINE
 from ecom.stream.produce import produce_files
 from ecom.stream.producer import Producer
 from ecom.stream.sink import Sink, SinkConfig
+from stream_data import FAST_RETRY
 
 GOOD = [
     "2019-10-01 00:00:00 UTC,view,5802432,1487580009286598681,,,0.32,562076640,09fafd6c-6c99-46b1-834f-33527f4de241",

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from stream_helpers import (
-    FAST_RETRY,
     CrashBeforeCheckpoint,
     LoseAcknowledgement,
     SimulatedCrash,
@@ -29,6 +28,7 @@ from aws_fixtures import AwsStack
 from ecom.stream.produce import ProduceReport, produce_files
 from ecom.stream.producer import Producer, RetryPolicy
 from ecom.stream.sink import LANDING_COLUMNS, Sink, SinkConfig, SinkReport
+from stream_data import FAST_RETRY, produce_to
 
 SMALL_BATCHES = SinkConfig(buffer_bytes=40_000)
 
@@ -41,16 +41,7 @@ def produce(
     pack_bytes: int = 0,
     retry: RetryPolicy = FAST_RETRY,
 ) -> ProduceReport:
-    producer = Producer(
-        kinesis or stack.client("kinesis"),
-        stack.stream,
-        s3=stack.client("s3"),
-        bucket=stack.bucket,
-        pack_bytes=pack_bytes,
-        retry=retry,
-        seed=7,
-    )
-    report = produce_files(paths, producer, s3=stack.client("s3"), bucket=stack.bucket)
+    report = produce_to(stack, paths, kinesis=kinesis, pack_bytes=pack_bytes, retry=retry, seed=7)
     assert report.read == report.sent + report.rejected + report.dead_lettered
     return report
 
