@@ -19,6 +19,16 @@ from test_api_handler import landing_rows
 from aws_fixtures import AwsStack
 from ecom.api.openapi import openapi_document
 
+#: Both fuzz tests: 150 examples, the same ones on every run, nothing kept between runs, no
+#: per-example deadline (each example is HTTP round trips to the emulator).
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
 DOC = openapi_document()
 EVENT_SCHEMA = DOC["components"]["schemas"]["Event"]
 REASONS = set(DOC["components"]["schemas"]["EventResult"]["properties"]["reason"]["enum"])
@@ -143,13 +153,7 @@ def test_fuzzed_bodies_get_reasons_never_5xx_and_accepted_events_land(
     accepted: set[str] = set()
     statuses: dict[int, int] = {}
 
-    @settings(
-        max_examples=150,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @settings(FUZZ, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(bodies())
     @example((MIXED_BATCH, "application/json"))
     @example((json.dumps(VALID_EVENT).encode(), "application/json"))
@@ -220,13 +224,7 @@ def test_fuzzed_metrics_queries_get_the_agreed_shape_or_a_reason_never_5xx(
 
     statuses: dict[int, int] = {}
 
-    @settings(
-        max_examples=150,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @FUZZ
     @given(metric_queries())
     @example(("totals", {"from": "2019-10-01", "to": "2019-10-02", "grain": "hour"}))
     @example(("breakdown", {"dimension": "brand", "day": "2019-10-01"}))
