@@ -226,4 +226,5 @@ def test_the_dashboard_headline_shows_the_semantic_layer_figures(
             float(shown["average_order_value"]), abs=0.0051
         )
         for rate in ("session_conversion_rate", "cart_abandonment_rate"):
-            assert float(mf[rate]) == pytest.approx(float(shown[rate]), rel=1e-9), rate
+            # the marts hold rates to nine decimals (fct_funnel_overall): half a unit of the last
+            assert float(mf[rate]) == pytest.approx(float(shown[rate]), abs=5.1e-10), rate

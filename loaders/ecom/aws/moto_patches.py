@@ -1,4 +1,4 @@
-"""Two fixes to the emulator (moto 5.2), applied wherever the project runs a moto server.
+"""Three fixes to the emulator (moto 5.2), applied wherever the project runs a moto server.
 
 moto's ``TransactWriteItems`` keeps a rollback copy by deep-copying the *whole table* once
 per item of the transaction, so a 90-item transaction on a table of a few thousand items
@@ -12,11 +12,17 @@ moto also checks an update expression for overlapping paths once per node of its
 action list, each time over the whole subtree: quadratic in the clauses of one expression.
 The check now runs once, on the outermost node, which sees every action: the same
 expressions are refused with the same error.
+
+moto's Kinesis ``Shard.put_record`` numbers a record "max + 1" without a lock (its source says
+it is not safe for concurrency), and the server answers requests in threads: two PutRecords
+calls at once can give two records the same sequence number, and the second overwrites the
+first although both were acknowledged. Records are now numbered one at a time.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 _applied = False
@@ -126,7 +132,7 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
 
 
 def apply() -> None:
-    """Patch moto's DynamoDB backend in this process (idempotent)."""
+    """Patch moto's DynamoDB and Kinesis backends in this process (idempotent)."""
     global _applied
     if _applied:
         return
@@ -145,6 +151,17 @@ def apply() -> None:
         return check(self, node)
 
     OverlappingPathsValidator.check_for_overlapping_paths = outermost_only  # type: ignore[method-assign]
+
+    from moto.kinesis.models import Shard
+
+    put_record = Shard.put_record
+    numbering = threading.Lock()
+
+    def put_record_serially(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with numbering:
+            return put_record(self, *args, **kwargs)
+
+    Shard.put_record = put_record_serially  # type: ignore[method-assign]
     _applied = True
 
 
