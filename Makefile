@@ -26,8 +26,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: the packages' .pyc are written once at install. Python never writes
+# them where PYTHONDONTWRITEBYTECODE is set (it is on this project's machines), and then every
+# process compiles what it imports again: pandas, dbt, boto3 and moto on each start.
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced ## install the locked environment into .venv
