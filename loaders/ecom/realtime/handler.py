@@ -9,8 +9,9 @@ response ``{"batchItemFailures": [{"itemIdentifier": <sequence number>}]}``:
 * every other record is decoded (:mod:`ecom.realtime.decode`); what cannot be used is
   written to ``quarantine/realtime/shard=<id>/<sequence number>.jsonl`` with its reason and
   is never retried (a poison record does not block its shard);
-* the valid events are applied exactly once (:mod:`ecom.realtime.store`), and the shard's
-  position moves in the last transaction;
+* the valid events are applied exactly once (:mod:`ecom.realtime.store`); the shard's
+  position moves with a batch's last transaction, at most every few seconds (a guard only:
+  events applied past it are recognised by their ids);
 * if DynamoDB (or S3) still refuses after the retries, the first unapplied record is
   reported as failed and the mapping redelivers from it (already applied events are
   recognised by their ids and not counted again).

@@ -42,9 +42,6 @@ from ecom.events import EVENT_TYPES, Event
 
 #: Counters of the shop and of every bucket.
 METRICS: tuple[str, ...] = (*EVENT_TYPES, "units", "rev", "neg")
-#: Counters of a category or brand row (no ``neg``).
-BREAKDOWN_METRICS: tuple[str, ...] = (*EVENT_TYPES, "units", "rev")
-PRODUCT_METRICS: tuple[str, ...] = ("purchases", "units", "rev")
 NONE_KEY = "(none)"
 SEP = "|"
 #: Hex digits of the event_id kept in a segment's ``ev`` entries (64 bits).

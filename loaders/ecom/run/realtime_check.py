@@ -97,7 +97,7 @@ def check_realtime(rec: Any, realtime: Any, reader: MetricsReader, con: Any) -> 
     )
     staged = _warehouse(con)
     # the days this run's processor applied events to, and those staging holds (a scan of the
-    # table would read every hour item; days only earlier runs wrote to are not compared)
+    # table would read every segment; days only earlier runs wrote to are not compared)
     live_days = sorted(r.days | set(staged))
     empty: dict[str, Any] = {"total": {}, "category": {}, "brand": {}}
     differences: list[str] = []
