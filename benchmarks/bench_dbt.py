@@ -81,12 +81,11 @@ CHECKS = [
 ]
 
 
-def _dbt(args: list[str], db: Path, workdir: Path) -> float:
-    env = dbt_env()
-    env["ECOM_DUCKDB_PATH"] = str(db)
-    dbt = Path(sys.executable).with_name("dbt")
+def timed_dbt(args: list[str], env: dict[str, str], workdir: Path) -> float:
+    """Seconds of one dbt command (``args``) in a fresh process with ``env``, its target and logs
+    in ``workdir``; raises with the end of dbt's output when it fails."""
     command = [
-        str(dbt),
+        str(Path(sys.executable).with_name("dbt")),
         *args,
         "--target-path",
         str(workdir / "target"),
@@ -97,8 +96,13 @@ def _dbt(args: list[str], db: Path, workdir: Path) -> float:
     proc = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}")
+        target = env.get("DBT_TARGET", "the default target")
+        raise RuntimeError(f"dbt {' '.join(args)} failed ({target}):\n{proc.stdout[-4000:]}")
     return elapsed
+
+
+def _dbt(args: list[str], db: Path, workdir: Path) -> float:
+    return timed_dbt(args, {**dbt_env(), "ECOM_DUCKDB_PATH": str(db)}, workdir)
 
 
 def _fixed_cost(work: Path) -> float:

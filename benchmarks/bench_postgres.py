@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import gzip
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 
-from benchmarks.bench_dbt import LOAD_SQL
-from benchmarks.bench_load import landing_on_moto, write_landing_objects
+from benchmarks.bench_dbt import LOAD_SQL, timed_dbt
+from benchmarks.bench_load import landing_on_moto, load_and_rerun, write_landing_objects
 from benchmarks.run import Context, Result
 from ecom.generate import FULL_SCALE_ROWS, GenerateConfig, generate
 from ecom.pg.load import PostgresSettings, copy_query, ensure_raw_tables, load_postgres
 from ecom.pg.server import PostgresServer
-from ecom.warehouse import PROJECT_ROOT, RAW_EVENT_COLUMNS, connect_duckdb, dbt_env
+from ecom.warehouse import RAW_EVENT_COLUMNS, connect_duckdb, dbt_env
 
 MAX_ROWS = 1_000_000
 ROWS_PER_OBJECT = 100_000
@@ -52,23 +50,6 @@ def _events(ctx: Context, rows: int) -> Path:
     shutil.rmtree(src, ignore_errors=True)
     generate(GenerateConfig(out=src, events=rows, seed=46))
     return src
-
-
-def _dbt_build(env: dict[str, str], work: Path) -> float:
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        "build",
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    start = time.perf_counter()
-    proc = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt build failed ({env.get('DBT_TARGET')}):\n{proc.stdout[-4000:]}")
-    return elapsed
 
 
 def _bench_dbt(ctx: Context, server: PostgresServer, src: Path) -> list[Result]:
@@ -92,8 +73,9 @@ def _bench_dbt(ctx: Context, server: PostgresServer, src: Path) -> list[Result]:
     con.close()
 
     base = dbt_env()
-    duck_seconds = _dbt_build({**base, "DBT_TARGET": "local", "ECOM_DUCKDB_PATH": str(db)}, work / "duckdb")  # fmt: skip
-    pg_seconds = _dbt_build({**base, **env, "DBT_TARGET": "postgres"}, work / "postgres")
+    duck_env = {**base, "DBT_TARGET": "local", "ECOM_DUCKDB_PATH": str(db)}
+    duck_seconds = timed_dbt(["build"], duck_env, work / "duckdb")
+    pg_seconds = timed_dbt(["build"], {**base, **env, "DBT_TARGET": "postgres"}, work / "postgres")
     with settings.connect() as pg:
         pg_sessions = pg.execute("select count(*) from marts.fct_sessions").fetchone()[0]
     con = duckdb.connect(str(db), read_only=True)
@@ -145,14 +127,10 @@ def _bench_load(ctx: Context, server: PostgresServer, src: Path) -> list[Result]
         settings = PostgresSettings(server.host, server.port, "bench_load", server.user, server.password)  # fmt: skip
         with settings.connect() as pg:
             ensure_raw_tables(pg)  # both sides start from existing, empty tables
-        start = time.perf_counter()
-        report = load_postgres(bucket, client=client, settings=settings)
-        seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        rerun = load_postgres(bucket, client=client, settings=settings)
-        rerun_seconds = time.perf_counter() - start
-    assert report.loaded == rows == base_rows, (report.loaded, rows, base_rows)
-    assert rerun.loaded == 0
+        assert base_rows == rows, (base_rows, rows)
+        seconds, rerun_seconds = load_and_rerun(
+            lambda: load_postgres(bucket, client=client, settings=settings), rows
+        )
     ratio = seconds / baseline
     return [
         Result(
