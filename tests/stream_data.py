@@ -55,3 +55,16 @@ def produce_to(
         seed=seed,
     )
     return produce_files(paths, producer, s3=stack.client("s3"), bucket=stack.bucket)
+
+
+def stream_reader(stack: AwsStack, *, kinesis: Any = None, dynamodb: Any = None) -> dict[str, Any]:
+    """What a reader of the stack's stream (the sink, the realtime poller) is built from: its
+    Kinesis, S3 and DynamoDB clients (the test's own, with injected faults, where given), the
+    stream and the bucket."""
+    return {
+        "kinesis": kinesis or stack.client("kinesis"),
+        "s3": stack.client("s3"),
+        "dynamodb": dynamodb or stack.client("dynamodb"),
+        "stream": stack.stream,
+        "bucket": stack.bucket,
+    }

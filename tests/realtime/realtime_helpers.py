@@ -15,7 +15,7 @@ from ecom.events import Event, read_csv_events
 from ecom.realtime.handler import Processor
 from ecom.realtime.poller import Poller, PollerConfig
 from ecom.realtime.query import MetricsReader
-from stream_data import produce_to
+from stream_data import produce_to, stream_reader
 
 METRICS = ("view", "cart", "remove_from_cart", "purchase", "units", "rev", "neg")
 
@@ -47,11 +47,7 @@ def poller(
 ) -> Poller:
     config.setdefault("retry_delay", 0.001)
     return Poller(
-        kinesis or stack.client("kinesis"),
-        stack.client("s3"),
-        dynamodb or stack.client("dynamodb"),
-        stream=stack.stream,
-        bucket=stack.bucket,
+        **stream_reader(stack, kinesis=kinesis, dynamodb=dynamodb),
         checkpoint_table=stack.checkpoint_table,
         handler=handler,
         config=PollerConfig(**config),

@@ -139,26 +139,33 @@ def test_breakdown_top_and_active(live: tuple[str, dict[str, Event]]) -> None:
     }  # fmt: skip
 
 
+#: Requests the metrics routes must refuse: the status, the error named, the request.
+BAD_REQUESTS = """
+400  bad_range          totals?from=2019-10-02T00:00:00Z&to=2019-10-01T00:00:00Z
+400  bad_grain          totals?from=2019-10-01&to=2019-10-02&grain=week
+400  bad_time           totals?from=yesterday&to=2019-10-02
+400  missing_parameter  totals?to=2019-10-02
+400  range_too_large    totals?from=2019-10-01&to=2019-12-01&grain=minute
+400  unknown_parameter  totals?from=2019-10-01&to=2019-10-02&colour=red
+400  bad_dimension      breakdown?dimension=colour&day=2019-10-01
+400  bad_day            breakdown?dimension=brand&day=2019-02-30
+400  bad_n              top?kind=products&day=2019-10-01&n=0
+400  bad_n              top?kind=products&day=2019-10-01&n=ten
+400  bad_kind           top?kind=shops&day=2019-10-01
+400  bad_time           active?as_of=never
+404  not_found          nothing
+"""
+
+
 @pytest.mark.parametrize(
-    ("query", "status", "error"),
+    ("status", "error", "query"),
     [
-        ("totals?from=2019-10-02T00:00:00Z&to=2019-10-01T00:00:00Z", 400, "bad_range"),
-        ("totals?from=2019-10-01&to=2019-10-02&grain=week", 400, "bad_grain"),
-        ("totals?from=yesterday&to=2019-10-02", 400, "bad_time"),
-        ("totals?to=2019-10-02", 400, "missing_parameter"),
-        ("totals?from=2019-10-01&to=2019-12-01&grain=minute", 400, "range_too_large"),
-        ("totals?from=2019-10-01&to=2019-10-02&colour=red", 400, "unknown_parameter"),
-        ("breakdown?dimension=colour&day=2019-10-01", 400, "bad_dimension"),
-        ("breakdown?dimension=brand&day=2019-02-30", 400, "bad_day"),
-        ("top?kind=products&day=2019-10-01&n=0", 400, "bad_n"),
-        ("top?kind=products&day=2019-10-01&n=ten", 400, "bad_n"),
-        ("top?kind=shops&day=2019-10-01", 400, "bad_kind"),
-        ("active?as_of=never", 400, "bad_time"),
-        ("nothing", 404, "not_found"),
+        (int(status), error, query)
+        for status, error, query in map(str.split, BAD_REQUESTS.strip().splitlines())
     ],
 )
 def test_bad_requests_get_a_4xx_with_a_reason(
-    served: str, query: str, status: int, error: str
+    served: str, status: int, error: str, query: str
 ) -> None:
     url = served
     got, body = get(f"{url}/metrics/{query}")

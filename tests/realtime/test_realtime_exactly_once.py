@@ -21,6 +21,15 @@ from realtime_helpers import (
 )
 
 from aws_fixtures import AwsStack
+from ecom.events import Event
+
+
+@pytest.fixture
+def events(aws_stack: AwsStack, few_days: list[Path]) -> dict[str, Event]:
+    """The generated days produced into the stack's stream, packed: their distinct events, by
+    event_id."""
+    produce(aws_stack, few_days)
+    return distinct_events(few_days)
 
 
 def test_every_distinct_event_counts_once_including_the_datas_exact_duplicates(
@@ -45,12 +54,10 @@ def test_every_distinct_event_counts_once_including_the_datas_exact_duplicates(
 
 @pytest.mark.parametrize("position_every", [0.0, 3600.0], ids=["position-each-batch", "lazy"])
 def test_redelivery_after_a_crash_between_the_dynamodb_write_and_the_checkpoint(
-    aws_stack: AwsStack, few_days: list[Path], position_every: float
+    aws_stack: AwsStack, events: dict[str, Event], position_every: float
 ) -> None:
     # given the stream, and a poller killed at its second checkpoint write: the handler's
     # transaction for that batch is committed, the checkpoint is not
-    produce(aws_stack, few_days)
-    events = distinct_events(few_days)
     checkpoints = aws_stack.client("dynamodb")
     crash = CrashAfter(checkpoints, "PutItem", nth=2, when="before")
     first = processor(aws_stack, position_every=position_every)
@@ -72,13 +79,11 @@ def test_redelivery_after_a_crash_between_the_dynamodb_write_and_the_checkpoint(
 
 
 def test_a_crash_between_two_transactions_of_one_batch_applies_the_rest_once(
-    aws_stack: AwsStack, few_days: list[Path]
+    aws_stack: AwsStack, events: dict[str, Event]
 ) -> None:
     # given batches split into many small transactions (small segments, 12 to a transaction),
     # and a crash right after the second one committed (the shard position moves only with a
     # batch's last transaction)
-    produce(aws_stack, few_days)
-    events = distinct_events(few_days)
     dynamodb = aws_stack.client("dynamodb")
     CrashAfter(dynamodb, "TransactWriteItems", nth=2)
     first = processor(aws_stack, dynamodb=dynamodb, max_items=12, segment_bytes=2_000)
@@ -115,12 +120,10 @@ def test_the_same_events_put_twice_by_the_producer_count_once(
 
 
 def test_throttled_dynamodb_writes_are_retried_then_redelivered_and_count_once(
-    aws_stack: AwsStack, few_days: list[Path]
+    aws_stack: AwsStack, events: dict[str, Event]
 ) -> None:
     # given DynamoDB refusing the first 7 transactions (ProvisionedThroughputExceeded), and a
     # processor that tries each transaction 3 times: the first batches fail and come back
-    produce(aws_stack, few_days)
-    events = distinct_events(few_days)
     dynamodb = aws_stack.client("dynamodb")
     throttle = ThrottleDynamo(dynamodb, times=7)
     proc = processor(aws_stack, dynamodb=dynamodb, attempts=3)

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
-from test_api_infra import _statements, _template
-
-
-def _actions(statements: list[dict[str, Any]]) -> set[str]:
-    return {
-        a
-        for s in statements
-        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-    }
+from test_api_infra import WRITE_LOGS, _actions, _statements, _template
 
 
 def test_the_event_source_mapping_redelivers_bisects_and_keeps_failed_batches() -> None:
@@ -57,8 +48,7 @@ def test_the_processor_and_the_reader_have_least_privilege() -> None:
         "dynamodb:UpdateItem",
         "s3:PutObject",
         "sqs:SendMessage",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
+        *WRITE_LOGS,
     }
     by_sid = {s["Sid"]: s for s in processor}
     assert by_sid["MetricsExactlyOnce"]["Resource"] == {"Fn::GetAtt": ["MetricsTable", "Arn"]}
@@ -68,11 +58,6 @@ def test_the_processor_and_the_reader_have_least_privilege() -> None:
     assert by_sid["DecryptTheStream"]["Condition"]  # only through Kinesis
     assert all(s["Resource"] != "*" for s in processor)
     reader = _statements(resources["MetricsReadRole"])
-    assert _actions(reader) == {
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-    }
+    assert _actions(reader) == {"dynamodb:GetItem", "dynamodb:Query", *WRITE_LOGS}
     method = resources["MetricsGet"]["Properties"]
     assert method["ApiKeyRequired"] is True and method["HttpMethod"] == "GET"

@@ -28,7 +28,7 @@ from aws_fixtures import AwsStack
 from ecom.stream.produce import ProduceReport, produce_files
 from ecom.stream.producer import Producer, RetryPolicy
 from ecom.stream.sink import LANDING_COLUMNS, Sink, SinkConfig, SinkReport
-from stream_data import FAST_RETRY, produce_to
+from stream_data import FAST_RETRY, produce_to, stream_reader
 
 SMALL_BATCHES = SinkConfig(buffer_bytes=40_000)
 
@@ -52,11 +52,7 @@ def make_sink(
     if owner:
         config = SinkConfig(buffer_bytes=config.buffer_bytes, owner=owner)
     return Sink(
-        stack.client("kinesis"),
-        stack.client("s3"),
-        dynamodb or stack.client("dynamodb"),
-        stream=stack.stream,
-        bucket=stack.bucket,
+        **stream_reader(stack, dynamodb=dynamodb),
         table=stack.checkpoint_table,
         config=config,
     )
