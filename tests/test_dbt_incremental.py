@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from ecom.files import load_files
 from ecom.generate import GenerateConfig, generate
-from ecom.warehouse import connect_duckdb, run_dbt
+from ecom.run.dbt_stage import run_dbt_in_process
+from ecom.warehouse import connect_duckdb, dbt_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
 
@@ -50,12 +51,32 @@ MODELS = {
 BRIDGE_USER = 999_999_999
 
 
-def dbt(workdir: Path, db: Path, *args: str) -> int:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ECOM_DUCKDB_PATH", str(db))
-        return run_dbt(
-            [*args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
-        )
+@pytest.fixture(scope="module")
+def dbt_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one warehouse path and dbt target folder of every dbt invocation in this module.
+
+    dbt runs in this process (no interpreter start, no import of dbt each time) and, the
+    warehouse path and the target folder staying the same, parses the project once: every later
+    invocation reads its saved parse. (A different warehouse path is a different profile to
+    dbt, so each test's own path would cost a whole parse per invocation.) Each test starts
+    from an empty warehouse at that path: see `fresh_warehouse`."""
+    return tmp_path_factory.mktemp("dbt-incremental")
+
+
+def fresh_warehouse(home: Path) -> Path:
+    """The warehouse of `home`, removed if a previous test or example left one."""
+    db = home / "warehouse.duckdb"
+    for path in (db, home / "warehouse.duckdb.wal"):
+        path.unlink(missing_ok=True)
+    return db
+
+
+def dbt(home: Path, *args: str) -> None:
+    """`dbt ARGS` on the warehouse of `home`; fails the test with dbt's failures if it fails."""
+    env = {**dbt_env(), "ECOM_DUCKDB_PATH": str(home / "warehouse.duckdb")}
+    common = ["--target-path", str(home / "target"), "--log-path", str(home / "logs")]
+    result = run_dbt_in_process([*args, *common], env=env, log_path=home / "dbt-output.log")
+    assert result.success, f"dbt {' '.join(args)}: {result.failure_detail()}"
 
 
 def write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -71,7 +92,9 @@ def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
 
 
-def test_incremental_runs_with_late_data_equal_a_full_refresh(tmp_path: Path) -> None:
+def test_incremental_runs_with_late_data_equal_a_full_refresh(
+    tmp_path: Path, dbt_home: Path
+) -> None:
     # given a generated week split into one file per day
     generated = tmp_path / "generated"
     generate(
@@ -124,7 +147,7 @@ def test_incremental_runs_with_late_data_equal_a_full_refresh(tmp_path: Path) ->
             write(files / "late-copies-1.csv", header, late_copies_1),
         ],
     ]
-    db = tmp_path / "warehouse.duckdb"
+    db = fresh_warehouse(dbt_home)
 
     def arrive(batch: list[Path]) -> None:
         report = load_files(batch, db_path=db, quarantine_dir=tmp_path / "q")
@@ -132,9 +155,9 @@ def test_incremental_runs_with_late_data_equal_a_full_refresh(tmp_path: Path) ->
 
     # when the days arrive one batch after another, dbt running incrementally after each
     arrive(arrivals[0])
-    assert dbt(tmp_path, db, "build") == 0
+    dbt(dbt_home, "build")
     arrive(arrivals[1])
-    assert dbt(tmp_path, db, "run") == 0
+    dbt(dbt_home, "run")
     late_sessions = sorted({r[8] for r in late_5})
     before = dict(
         query(
@@ -147,8 +170,8 @@ def test_incremental_runs_with_late_data_equal_a_full_refresh(tmp_path: Path) ->
         db, f"select count(*) from marts.fct_sessions where user_id = {BRIDGE_USER}"
     )[0][0]
     arrive(arrivals[2])
-    assert dbt(tmp_path, db, "run") == 0
-    assert dbt(tmp_path, db, "build") == 0  # nothing new: changes nothing, and every test passes
+    dbt(dbt_home, "run")
+    dbt(dbt_home, "build")  # nothing new: changes nothing, and every test passes
 
     # then late events reprocessed their whole sessions
     after = dict(
@@ -174,14 +197,16 @@ def test_incremental_runs_with_late_data_equal_a_full_refresh(tmp_path: Path) ->
     assert staged == distinct and copies == raw
 
     # and every model equals a full refresh over the same raw rows
-    assert_models_equal_a_full_refresh(tmp_path, db)
+    assert_models_equal_a_full_refresh(dbt_home)
 
 
-def test_a_first_run_over_no_events_does_not_stall_later_runs(tmp_path: Path) -> None:
+def test_a_first_run_over_no_events_does_not_stall_later_runs(
+    tmp_path: Path, dbt_home: Path
+) -> None:
     # given a warehouse built while raw.events was still empty
-    db = tmp_path / "warehouse.duckdb"
+    db = fresh_warehouse(dbt_home)
     connect_duckdb(db).close()
-    assert dbt(tmp_path, db, "build") == 0
+    dbt(dbt_home, "build")
     assert query(db, "select count(*) from staging.stg_events") == [(0,)]
     # when two days of events arrive and dbt runs incrementally
     generated = tmp_path / "generated"
@@ -196,7 +221,7 @@ def test_a_first_run_over_no_events_does_not_stall_later_runs(tmp_path: Path) ->
     )
     report = load_files(sorted(generated.glob("*.csv")), db_path=db, quarantine_dir=tmp_path / "q")
     assert report.loaded > 0
-    assert dbt(tmp_path, db, "run") == 0
+    dbt(dbt_home, "run")
     # then the incremental models took every event (their watermarks were not stuck at null)
     assert query(db, "select count(*) from staging.stg_events") == query(
         db, "select count(distinct event_id) from raw.events"
@@ -204,12 +229,13 @@ def test_a_first_run_over_no_events_does_not_stall_later_runs(tmp_path: Path) ->
     assert query(db, "select sum(event_count) from marts.fct_sessions") == query(
         db, "select count(*) from staging.stg_events"
     )
-    assert_models_equal_a_full_refresh(tmp_path, db)
+    assert_models_equal_a_full_refresh(dbt_home)
 
 
-def assert_models_equal_a_full_refresh(workdir: Path, db: Path, command: str = "build") -> None:
-    """Every mart as built incrementally equals a `--full-refresh` over the same raw rows
-    (`command` "build" also runs the data tests on it, "run" does not)."""
+def assert_models_equal_a_full_refresh(home: Path, command: str = "build") -> None:
+    """Every mart of the warehouse of `home` as built incrementally equals a `--full-refresh`
+    over the same raw rows (`command` "build" also runs the data tests on it, "run" does not)."""
+    db = home / "warehouse.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("create schema incremental_result")
         for schema, models in MODELS.items():
@@ -217,7 +243,7 @@ def assert_models_equal_a_full_refresh(workdir: Path, db: Path, command: str = "
                 con.execute(
                     f"create table incremental_result.{model} as select * from {schema}.{model}"
                 )
-    assert dbt(workdir, db, command, "--full-refresh") == 0
+    dbt(home, command, "--full-refresh")
     with duckdb.connect(str(db), read_only=True) as con:
         for schema, models in MODELS.items():
             for model in models:
@@ -374,17 +400,19 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Week:
     Plan(cuts=(7,), deliveries=(Delivery(stride=24, offset=4, delay=6, copy=False),))
 )
 @given(plan=plans())
-def test_any_sequence_of_loads_equals_a_full_refresh(week: Week, plan: Plan) -> None:
+def test_any_sequence_of_loads_equals_a_full_refresh(
+    dbt_home: Path, week: Week, plan: Plan
+) -> None:
     note(f"{plan}")
     with tempfile.TemporaryDirectory(prefix="ecom-incremental-") as tmp:
-        run_plan(Path(tmp), week, plan)
+        run_plan(Path(tmp), dbt_home, week, plan)
 
 
-def run_plan(workdir: Path, week: Week, plan: Plan) -> None:
-    """Deliver the plan's loads into a new warehouse in `workdir`, dbt running after each, then
-    check that every event landed once and every mart equals a full refresh."""
+def run_plan(workdir: Path, home: Path, week: Week, plan: Plan) -> None:
+    """Deliver the plan's loads (files in `workdir`) into a new warehouse of `home`, dbt running
+    after each, then check that every event landed once and every mart equals a full refresh."""
     header, by_day = week.header, week.by_day
-    db = workdir / "warehouse.duckdb"
+    db = fresh_warehouse(home)
     delivered = 0
     # given the loads of the plan, dbt running incrementally after each
     for n, files in enumerate(plan.loads(by_day)):
@@ -395,7 +423,7 @@ def run_plan(workdir: Path, week: Week, plan: Plan) -> None:
         assert report.rejected == 0 and report.files == len(paths)
         delivered += sum(len(rows) for rows in files.values())
         args = ["build", "--exclude", "resource_type:test"] if n == 0 else ["run"]
-        assert dbt(workdir, db, *args) == 0
+        dbt(home, *args)
     # then every event landed once (the generator repeats some rows exactly: one event),
     # with every copy delivered counted
     distinct = len({tuple(row) for rows in by_day.values() for row in rows})
@@ -404,4 +432,4 @@ def run_plan(workdir: Path, week: Week, plan: Plan) -> None:
         (distinct, delivered)
     ]
     # and every mart equals a full refresh over the same raw rows
-    assert_models_equal_a_full_refresh(workdir, db, command="run")
+    assert_models_equal_a_full_refresh(home, command="run")
