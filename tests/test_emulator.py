@@ -40,3 +40,126 @@ def test_records_put_at_once_by_many_clients_are_all_kept(aws_stack: AwsStack) -
         iterator = resp["NextShardIterator"]
     assert len(set(acknowledged)) == len(acknowledged) == 3_200
     assert len(data) == len(set(data)) == 3_200
+
+
+def test_a_set_is_sized_as_moto_sizes_it() -> None:
+    # given sets of strings (multi-byte ones too), numbers and binary members
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from ecom.aws import moto_patches
+
+    def moto_rule(value: DynamoType) -> int:  # moto 5.2's DynamoType.size for sets, verbatim
+        sub_type = value.type[0]
+        return sum(DynamoType({sub_type: v}).size() for v in value.value)
+
+    sized = moto_patches.set_size(lambda self: -1)
+    cases = [
+        {"SS": ["a", "bé", "猫猫", "x" * 300]},
+        {"SS": []},
+        {"NS": ["1", "-2.5", "1E+3", "12345678901234567890"]},
+        {"BS": [b"\x00\x01", b"\xff" * 10]},
+        {"BS": ["AAEC", "/w=="]},
+    ]
+    for case in cases:
+        value = DynamoType(case)
+        # then the one-pass size is moto's rule, member by member
+        assert sized(value) == moto_rule(value), case
+    # and types other than sets go to the original size
+    assert sized(DynamoType({"S": "abc"})) == -1
+
+
+def test_the_item_size_limit_still_holds_for_sets(aws_stack: AwsStack) -> None:
+    # given a table
+    import pytest
+    from botocore.exceptions import ClientError
+
+    dynamodb = aws_stack.client("dynamodb")
+    dynamodb.create_table(
+        TableName="sizes",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def set_members(kb: int) -> None:
+        members = [f"{i:04}" + "é" * 498 for i in range(kb)]  # 1,000 bytes of UTF-8 each
+        dynamodb.update_item(
+            TableName="sizes",
+            Key={"pk": {"S": "k"}},
+            UpdateExpression="SET s = :s",
+            ExpressionAttributeValues={":s": {"SS": members}},
+        )
+
+    # then a 400,000-byte set fits, and a 406,000-byte one is refused with DynamoDB's error
+    set_members(400)
+    with pytest.raises(ClientError, match="maximum allowed size"):
+        set_members(406)
+    item = dynamodb.get_item(TableName="sizes", Key={"pk": {"S": "k"}})["Item"]
+    assert len(item["s"]["SS"]) == 400
+
+
+def test_adding_to_a_set_keeps_each_member_once_in_order(aws_stack: AwsStack) -> None:
+    # given an item holding a string set
+    import pytest
+    from botocore.exceptions import ClientError
+
+    dynamodb = aws_stack.client("dynamodb")
+    dynamodb.create_table(
+        TableName="sets",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    key = {"pk": {"S": "k"}}
+
+    def add(value: dict[str, list[str]]) -> None:
+        dynamodb.update_item(
+            TableName="sets",
+            Key=key,
+            UpdateExpression="ADD s :s",
+            ExpressionAttributeValues={":s": value},
+        )
+
+    add({"SS": [f"m{i}" for i in range(3_000)]})
+    # when members are added, some of them present already
+    add({"SS": ["m2999", "new1", "m0", "new2"]})
+    # then each member is there once, the new ones after the old, in the order given
+    members = dynamodb.get_item(TableName="sets", Key=key)["Item"]["s"]["SS"]
+    assert members == [f"m{i}" for i in range(3_000)] + ["new1", "new2"]
+    # and adding a set of another type is still refused as DynamoDB refuses it
+    with pytest.raises(ClientError, match="operand"):
+        add({"NS": ["1"]})
+
+
+def test_update_expressions_are_still_checked_as_moto_checks_them(aws_stack: AwsStack) -> None:
+    # given a table
+    import pytest
+    from botocore.exceptions import ClientError
+
+    dynamodb = aws_stack.client("dynamodb")
+    dynamodb.create_table(
+        TableName="checks",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def update(expression: str) -> None:
+        dynamodb.update_item(
+            TableName="checks",
+            Key={"pk": {"S": "k"}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues={":v": {"N": "1"}},
+        )
+
+    # then a clause used twice, nested deep in the expression, is refused
+    with pytest.raises(ClientError, match='"SET" section can only be used once'):
+        update("SET a = :v, b = :v ADD c :v SET d = :v")
+    with pytest.raises(ClientError, match='"ADD" section can only be used once'):
+        update("ADD a :v SET b = :v, c = :v ADD d :v")
+    # and overlapping paths too; a valid expression of the same shape is applied
+    with pytest.raises(ClientError, match="overlap"):
+        update("SET a = :v, b = :v, a = :v")
+    update("SET a = :v, b = :v ADD c :v")
+    item = dynamodb.get_item(TableName="checks", Key={"pk": {"S": "k"}})["Item"]
+    assert item == {"pk": {"S": "k"}, "a": {"N": "1"}, "b": {"N": "1"}, "c": {"N": "1"}}

@@ -142,17 +142,29 @@ class SimulatedCrash(BaseException):
 
 
 class CrashAfter:
-    """Kills the process right after the ``nth`` call of ``operation`` reached the server."""
+    """Kills the process right after the ``nth`` call of ``operation`` reached the server (or
+    right before it left, ``when="before"``): that call and every later call of the client
+    raise, as nothing of a dead process reaches AWS (the poller's other shard threads too)."""
 
     def __init__(self, client: Any, operation: str, *, nth: int = 1, when: str = "after") -> None:
         self.nth = nth
         self.calls = 0
-        event = f"{'after-call' if when == 'after' else 'before-call'}.{client.meta.service_model.service_name}.{operation}"
+        self.dead = False
+        service = client.meta.service_model.service_name
+        event = f"{'after-call' if when == 'after' else 'before-call'}.{service}.{operation}"
         client.meta.events.register(event, self._hook)
+        client.meta.events.register(f"before-call.{service}", self._after_death)
+
+    def _after_death(self, **_: Any) -> None:
+        if self.dead:
+            raise SimulatedCrash("the process is dead")
 
     def _hook(self, **_: Any) -> None:
+        if self.dead:
+            return  # raised by _after_death already
         self.calls += 1
         if self.calls == self.nth:
+            self.dead = True
             raise SimulatedCrash(f"killed at call {self.nth}")
 
 

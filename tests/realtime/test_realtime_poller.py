@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from realtime_helpers import actual_figures, expected_figures, poller, processor
@@ -28,13 +30,12 @@ def _event(i: int) -> Event:
     return outcome
 
 
-def test_one_shards_batching_window_does_not_hold_up_the_other_shard(aws_stack: AwsStack) -> None:
-    # given one record on each of the two shards (a hash key in each half of the range)
-    kinesis = aws_stack.client("kinesis")
+def _one_record_per_shard(stack: AwsStack, kinesis: Any) -> list[Event]:
+    """Put one event on each of the two shards (a hash key in each half of the range)."""
     events = [_event(0), _event(1)]
     shards = {
         kinesis.put_record(
-            StreamName=aws_stack.stream,
+            StreamName=stack.stream,
             Data=encode_event(event),
             PartitionKey=f"key-{n}",
             ExplicitHashKey=str(hash_key),
@@ -42,6 +43,13 @@ def test_one_shards_batching_window_does_not_hold_up_the_other_shard(aws_stack: 
         for n, (event, hash_key) in enumerate(zip(events, (1, 3 * 2**126), strict=True))
     }
     assert len(shards) == 2
+    return events
+
+
+def test_one_shards_batching_window_does_not_hold_up_the_other_shard(aws_stack: AwsStack) -> None:
+    # given one record on each of the two shards
+    kinesis = aws_stack.client("kinesis")
+    events = _one_record_per_shard(aws_stack, kinesis)
     # and a log of what the poller reads (per record's partition key) and when it invokes
     log: list[tuple[str, str]] = []
 
@@ -68,4 +76,38 @@ def test_one_shards_batching_window_does_not_hold_up_the_other_shard(aws_stack: 
     last_read = max(n for n, (kind, _) in enumerate(log) if kind == "read")
     assert last_read < first_invoke
     assert [kind for kind, _ in log].count("invoke") == 2
+    assert actual_figures(aws_stack) == expected_figures(events)
+
+
+def test_a_slow_batch_on_one_shard_does_not_hold_up_the_other(aws_stack: AwsStack) -> None:
+    # given one record on each of the two shards, and a handler whose first batch waits (up to
+    # 20 s) until a batch of the other shard has been handled
+    events = _one_record_per_shard(aws_stack, aws_stack.client("kinesis"))
+    proc = processor(aws_stack)
+    lock = threading.Lock()
+    handled: set[str] = set()
+    first: list[str] = []
+    waited: list[bool] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        shard = event["Records"][0]["eventID"].split(":")[0]
+        with lock:
+            is_first = not first
+            first.append(shard)
+        if is_first:
+            deadline = time.monotonic() + 20
+            while not handled - {shard} and time.monotonic() < deadline:
+                time.sleep(0.01)
+            waited.append(bool(handled - {shard}))
+        response = proc(event, context)
+        with lock:
+            handled.add(shard)
+        return response
+
+    # when the poller runs until caught up
+    poller(aws_stack, handler).run(until_caught_up=True)
+    # then the other shard's batch was handled while the first one waited (shards are read at
+    # once, as an event source mapping reads them), and both events count once
+    assert waited == [True]
+    assert len(handled) == 2 and len(first) == 2
     assert actual_figures(aws_stack) == expected_figures(events)

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecom import quarantine
+from ecom.events import Event
 from ecom.realtime.decode import DecodedRecord, decode, shard_of, stream_of
-from ecom.realtime.store import MetricsStore, padded
+from ecom.realtime.store import ApplyResult, MetricsStore, padded
 
 log = logging.getLogger("ecom.realtime")
 
@@ -69,15 +71,30 @@ class Processor:
     """The handler's logic bound to clients: DynamoDB (metrics table) and S3 (quarantine)."""
 
     def __init__(self, dynamodb: Any, s3: Any, *, table: str, bucket: str, **store: Any) -> None:
-        self.store = MetricsStore(dynamodb, table, **store)
+        self.dynamodb = dynamodb
+        self.table = table
         self.s3 = s3
         self.bucket = bucket
         self.report = ProcessReport()
+        self._store_options = store
+        self._stores: dict[str, MetricsStore] = {}
+        self._lock = threading.Lock()  # the local poller calls shards from threads at once
+
+    def store(self, shard_id: str) -> MetricsStore:
+        """The shard's store, with its own memory of segments: on AWS every shard's batches go
+        to one container at a time, and the shards to containers of their own."""
+        with self._lock:
+            store = self._stores.get(shard_id)
+            if store is None:
+                store = MetricsStore(self.dynamodb, self.table, **self._store_options)
+                self._stores[shard_id] = store
+            return store
 
     def __call__(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         records = list(event.get("Records") or [])
-        self.report.invocations += 1
-        self.report.records += len(records)
+        with self._lock:
+            self.report.invocations += 1
+            self.report.records += len(records)
         by_shard: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for record in records:
             by_shard.setdefault((stream_of(record), shard_of(record)), []).append(record)
@@ -91,16 +108,19 @@ class Processor:
     def _shard_batch(self, stream: str, shard_id: str, records: list[dict[str, Any]]) -> str | None:
         """Process one shard's records; the sequence number to redeliver from, or None."""
         report = self.report
+        store = self.store(shard_id)
         try:
-            position = self.store.position(stream, shard_id)
+            position = store.position(stream, shard_id)
         except Exception as exc:  # DynamoDB unreachable or refusing: redeliver the batch
             log.warning("shard %s: cannot read the position: %s", shard_id, exc)
-            report.records_failed += len(records)
+            with self._lock:
+                report.records_failed += len(records)
             return str(records[0]["kinesis"]["sequenceNumber"])
         if position is not None:
             done = padded(position)
             todo = [r for r in records if padded(str(r["kinesis"]["sequenceNumber"])) > done]
-            report.records_skipped += len(records) - len(todo)
+            with self._lock:
+                report.records_skipped += len(records) - len(todo)
             records = todo
         if not records:
             return None
@@ -109,13 +129,27 @@ class Processor:
         try:
             keys = [self._quarantine(stream, shard_id, d) for d in decoded if d.quarantined]
             events = [e for d in decoded for e in d.events]
-            result = self.store.apply(
+            result = store.apply(
                 events, stream=stream, shard_id=shard_id, last_seq=decoded[-1].sequence_number
             )
         except Exception as exc:  # DynamoDB or S3 refused: redeliver (ids make it idempotent)
             log.warning("shard %s: batch from %s failed: %s", shard_id, first_seq, exc)
-            report.records_failed += len(records)
+            with self._lock:
+                report.records_failed += len(records)
             return first_seq
+        with self._lock:
+            self._count(decoded, events, keys, result)
+        return None
+
+    def _count(
+        self,
+        decoded: list[DecodedRecord],
+        events: list[Event],
+        keys: list[str],
+        result: ApplyResult,
+    ) -> None:
+        """Add a processed batch to the report (under the lock)."""
+        report = self.report
         report.quarantine_keys.extend(keys)
         report.lines += sum(d.lines for d in decoded)
         for d in decoded:
@@ -130,7 +164,6 @@ class Processor:
         report.reads += result.reads
         report.throttled += result.throttled
         report.conflicts += result.conflicts
-        return None
 
     def _quarantine(self, stream: str, shard_id: str, record: DecodedRecord) -> str:
         """One object per record (a replay rewrites the same key with the same bytes)."""

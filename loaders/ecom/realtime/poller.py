@@ -21,8 +21,10 @@ import base64
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,8 @@ from ecom.stream.sink import Checkpoint, Checkpoints, list_shards, ready_shards,
 
 DEADLETTER_PREFIX = "deadletter/realtime"
 LEASE_PREFIX = "realtime:"
+#: Shards read at once (each in its own thread); more shards wait for a free thread.
+MAX_THREADS = 8
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -108,6 +112,9 @@ class Poller:
         self.progress = progress
         self.report = PollerReport()
         self.shards: dict[str, _Shard] = {}
+        self._lock = threading.Lock()  # the report, counted from every shard's thread
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
         summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
         self.arn: str = summary["StreamARN"]
         self.region = self.arn.split(":")[3]
@@ -130,18 +137,38 @@ class Poller:
         self, *, until_caught_up: bool = True, should_stop: Callable[[], bool] | None = None
     ) -> PollerReport:
         """Deliver until every shard is caught up (batch mode) or until ``should_stop()``."""
-        while True:
-            ready = self._ready()
-            delivered = False
-            for state in ready:
-                delivered |= self._step(state)
-            if should_stop is not None and should_stop():
-                return self.report
-            if until_caught_up and all(s.caught_up or s.finished for s in ready):
-                if not delivered:
+        try:
+            while True:
+                ready = self._ready()
+                delivered = any(self._step_all(ready))
+                if should_stop is not None and should_stop():
                     return self.report
-            elif not delivered:
-                time.sleep(self.config.idle_sleep)
+                if until_caught_up and all(s.caught_up or s.finished for s in ready):
+                    if not delivered:
+                        return self.report
+                elif not delivered:
+                    time.sleep(self.config.idle_sleep)
+        finally:
+            self.close()
+
+    def _step_all(self, ready: list[_Shard]) -> list[bool]:
+        """Step every ready shard, each in a thread of its own, as the mapping reads the shards
+        of a stream at once (and each in order): one shard's DynamoDB writes wait while another
+        shard's batch is decoded."""
+        if len(ready) <= 1:
+            return [self._step(state) for state in ready]
+        size = min(len(ready), MAX_THREADS)
+        if self._pool is None or self._pool_size < size:
+            self.close()
+            self._pool_size = size
+            self._pool = ThreadPoolExecutor(size, thread_name_prefix="shard")
+        return list(self._pool.map(self._step, ready))
+
+    def close(self) -> None:
+        """Stop the shard threads (``run`` starts them again)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool, self._pool_size = None, 0
 
     def _iterator(self, state: _Shard) -> str:
         return shard_iterator(
@@ -203,7 +230,8 @@ class Poller:
             if next_iterator is None or (caught_up and state.closed):
                 self._advance(state, state.checkpoint.sequence_number, shard_end=True)
                 state.finished = True
-                self.report.shards_finished.append(state.shard_id)
+                with self._lock:
+                    self.report.shards_finished.append(state.shard_id)
                 return delivered
             state.iterator = next_iterator
             if caught_up:
@@ -235,8 +263,9 @@ class Poller:
 
     def _deliver(self, state: _Shard, records: list[dict[str, Any]]) -> bool:
         """Invoke the handler; checkpoint on success; True to keep reading this shard."""
-        self.report.invocations += 1
-        self.report.records += len(records)
+        with self._lock:
+            self.report.invocations += 1
+            self.report.records += len(records)
         failed_from: str | None
         error = ""
         try:
@@ -255,13 +284,15 @@ class Poller:
             self._advance(state, records[-1]["SequenceNumber"], shard_end=False)
             state.retry_from, state.attempts = None, 0
             if self.progress is not None:
-                self.progress(self.report)
+                with self._lock:
+                    self.progress(self.report)
             return True
         state.attempts += 1
         if state.attempts >= self.config.max_attempts:
             self._discard(state, records, failed_from, error)
             return True
-        self.report.retries += 1
+        with self._lock:
+            self.report.retries += 1
         done = [r for r in records if int(r["SequenceNumber"]) < int(failed_from)]
         if done:
             self._advance(state, done[-1]["SequenceNumber"], shard_end=False)
@@ -286,8 +317,9 @@ class Poller:
             "error": error,
         }
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(body).encode())
-        self.report.discarded += len(lost)
-        self.report.deadletter_keys.append(key)
+        with self._lock:
+            self.report.discarded += len(lost)
+            self.report.deadletter_keys.append(key)
         self._advance(state, records[-1]["SequenceNumber"], shard_end=False)
         state.retry_from, state.attempts, state.iterator = None, 0, None
         state.limit = self.config.batch_size
@@ -297,4 +329,5 @@ class Poller:
             return
         self.checkpoints.advance(state.shard_id, state.checkpoint, seq, shard_end, "")
         state.checkpoint = Checkpoint(seq, shard_end, True)
-        self.report.checkpoints += 1
+        with self._lock:
+            self.report.checkpoints += 1

@@ -188,6 +188,7 @@ class MetricsStore:
         self.sleep = sleep
         self.clock = clock
         self._segments: OrderedDict[Key, Segment] = OrderedDict()
+        self._started = clock()  # the first position is written position_every after this
         self._position_written: dict[tuple[str, str], float] = {}
         self._latest_minute = ""
         self._throttled = 0
@@ -298,7 +299,7 @@ class MetricsStore:
         result.duplicates = len(events) - len(unique)
         pending = list(unique.values())
         now = self.clock()
-        due = now - self._position_written.get((stream, shard_id), float("-inf"))
+        due = now - self._position_written.get((stream, shard_id), self._started)
         with_position = last_seq is not None and due >= self.position_every
         for _ in range(50):
             result.reads += self._prefetch(pending, shard_id)
