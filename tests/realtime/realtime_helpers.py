@@ -48,7 +48,7 @@ def poller(
     config.setdefault("retry_delay", 0.001)
     return Poller(
         **stream_reader(stack, kinesis=kinesis, dynamodb=dynamodb),
-        checkpoint_table=stack.checkpoint_table,
+        table=stack.checkpoint_table,
         handler=handler,
         config=PollerConfig(**config),
     )

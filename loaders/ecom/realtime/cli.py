@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from ecom.realtime.poller import PollerConfig
 from ecom.stream.cli import stream_run, until_caught_up_option
 
 console = Console(stderr=True, soft_wrap=True)
@@ -42,30 +43,19 @@ def make_realtime(
     client: Callable[[str], Any],
     res: Any,
     *,
-    batch_size: int = 50,
-    max_attempts: int = 10,
-    batch_window: float = 0.0,
     progress: Callable[[Any], None] | None = None,
+    **config: Any,
 ) -> RealtimeRun:
-    """The processor and its local event source mapping on ``res`` (clients from ``client``)."""
+    """The processor and its local event source mapping on ``res`` (clients from ``client``);
+    ``config``: fields of :class:`ecom.realtime.poller.PollerConfig`."""
     from ecom.realtime.handler import Processor
     from ecom.realtime.poller import Poller, PollerConfig
 
     processor = Processor(
         client("dynamodb"), client("s3"), table=res.metrics_table, bucket=res.bucket
     )
-    poller = Poller(
-        client("kinesis"),
-        client("s3"),
-        client("dynamodb"),
-        stream=res.stream,
-        bucket=res.bucket,
-        checkpoint_table=res.checkpoint_table,
-        handler=processor,
-        config=PollerConfig(
-            batch_size=batch_size, max_attempts=max_attempts, batch_window=batch_window
-        ),
-        progress=progress,
+    poller = Poller.on(
+        client, res, handler=processor, config=PollerConfig(**config), progress=progress
     )
     return RealtimeRun(processor, poller)
 
@@ -75,7 +65,7 @@ def make_realtime(
 @click.option(
     "--batch-size",
     type=click.IntRange(1, 10_000),
-    default=50,
+    default=PollerConfig.batch_size,
     show_default=True,
     help="Kinesis records per handler call (the event source mapping's BatchSize; a packed "
     "record holds up to 64 KiB of events).",
@@ -83,7 +73,7 @@ def make_realtime(
 @click.option(
     "--max-attempts",
     type=click.IntRange(min=1),
-    default=10,
+    default=PollerConfig.max_attempts,
     show_default=True,
     help="Deliveries of a failing batch before its range goes to deadletter/realtime/.",
 )

@@ -21,14 +21,13 @@ import base64
 import json
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecom.stream.sink import Checkpoint, Checkpoints, list_shards, ready_shards, shard_iterator
+from ecom.stream.shards import Checkpoint, ShardReader, ShardState, shard_iterator
 
 DEADLETTER_PREFIX = "deadletter/realtime"
 LEASE_PREFIX = "realtime:"
@@ -71,98 +70,60 @@ def merge_reports(into: PollerReport, other: PollerReport) -> None:
 
 
 @dataclass
-class _Shard:
-    shard_id: str
-    checkpoint: Checkpoint
-    iterator: str | None = None
+class _Shard(ShardState):
     retry_from: str | None = None  # redeliver from this sequence number (AT_SEQUENCE_NUMBER)
     attempts: int = 0
     limit: int = 0
-    closed: bool = False
-    finished: bool = False
-    caught_up: bool = False
-    wait_until: float = 0.0
     buffer: list[dict[str, Any]] = field(default_factory=list)  # read, not yet delivered
     buffer_since: float = 0.0  # when the buffer's first record was read
 
 
-class Poller:
+class Poller(ShardReader[_Shard, PollerConfig, PollerReport]):
+    lease_prefix = LEASE_PREFIX
+
     def __init__(
-        self,
-        kinesis: Any,
-        s3: Any,
-        dynamodb: Any,
-        *,
-        stream: str,
-        bucket: str,
-        checkpoint_table: str,
-        handler: Handler,
-        config: PollerConfig | None = None,
-        progress: Callable[[PollerReport], None] | None = None,
+        self, kinesis: Any, s3: Any, dynamodb: Any, *, handler: Handler, **options: Any
     ) -> None:
-        self.kinesis = kinesis
-        self.s3 = s3
-        self.stream = stream
-        self.bucket = bucket
+        """``options``: ``stream``, ``bucket``, ``table`` (of the checkpoints), ``config`` and
+        ``progress``, as for :class:`ecom.stream.shards.ShardReader`."""
+        super().__init__(kinesis, s3, dynamodb, **options)
         self.handler = handler
-        self.config = config or PollerConfig()
-        self.checkpoints = Checkpoints(
-            dynamodb, checkpoint_table, LEASE_PREFIX + stream, self.config.owner
-        )
-        self.progress = progress
-        self.report = PollerReport()
-        self.shards: dict[str, _Shard] = {}
-        self._lock = threading.Lock()  # the report, counted from every shard's thread
         self._pool: ThreadPoolExecutor | None = None
         self._pool_size = 0
-        summary = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-        self.arn: str = summary["StreamARN"]
+        summary = kinesis.describe_stream_summary(StreamName=self.stream)
+        self.arn: str = summary["StreamDescriptionSummary"]["StreamARN"]
         self.region = self.arn.split(":")[3]
 
-    def _ready(self) -> list[_Shard]:
-        listed = list_shards(self.kinesis, self.stream)
-        ready = []
-        for sid, closed in ready_shards(listed, self.shards, self.checkpoints):
-            state = self.shards.get(sid)
-            if state is None:
-                cp = self.checkpoints.get(sid)
-                state = self.shards[sid] = _Shard(sid, cp, limit=self.config.batch_size)
-                state.finished = cp.shard_end
-            state.closed = closed
-            if not state.finished:
-                ready.append(state)
-        return ready
+    def _default_config(self) -> PollerConfig:
+        return PollerConfig()
+
+    def _new_report(self) -> PollerReport:
+        return PollerReport()
+
+    def _new_state(self, shard_id: str, checkpoint: Checkpoint) -> _Shard:
+        return _Shard(shard_id, checkpoint, limit=self.config.batch_size)
 
     def run(
         self, *, until_caught_up: bool = True, should_stop: Callable[[], bool] | None = None
     ) -> PollerReport:
         """Deliver until every shard is caught up (batch mode) or until ``should_stop()``."""
         try:
-            while True:
-                ready = self._ready()
-                delivered = any(self._step_all(ready))
-                if should_stop is not None and should_stop():
-                    return self.report
-                if until_caught_up and all(s.caught_up or s.finished for s in ready):
-                    if not delivered:
-                        return self.report
-                elif not delivered:
-                    time.sleep(self.config.idle_sleep)
+            return super().run(until_caught_up=until_caught_up, should_stop=should_stop)
         finally:
             self.close()
 
-    def _step_all(self, ready: list[_Shard]) -> list[bool]:
+    def _step_all(self, ready: list[_Shard], until_caught_up: bool) -> list[bool]:
         """Step every ready shard, each in a thread of its own, as the mapping reads the shards
         of a stream at once (and each in order): one shard's DynamoDB writes wait while another
         shard's batch is decoded."""
         if len(ready) <= 1:
-            return [self._step(state) for state in ready]
+            return super()._step_all(ready, until_caught_up)
         size = min(len(ready), MAX_THREADS)
         if self._pool is None or self._pool_size < size:
             self.close()
             self._pool_size = size
             self._pool = ThreadPoolExecutor(size, thread_name_prefix="shard")
-        return list(self._pool.map(self._step, ready))
+        return list(self._pool.map(lambda state: self._step(state, until_caught_up), ready))
 
     def close(self) -> None:
         """Stop the shard threads (``run`` starts them again)."""
@@ -179,28 +140,11 @@ class Poller:
             at=state.retry_from,
         )
 
-    def _step(self, state: _Shard, max_calls: int = 20) -> bool:
-        """Deliver one shard's records until caught up; True if any batch went to the handler."""
-        from botocore.exceptions import ClientError
-
+    def _step(self, state: _Shard, until_caught_up: bool, max_calls: int = 20) -> bool:
+        """Deliver one shard's records until caught up; True if any batch went to the handler
+        or the calls ran out."""
         delivered = False
-        state.caught_up = False
-        for _ in range(max_calls):
-            if time.monotonic() < state.wait_until:
-                return delivered
-            if state.iterator is None:
-                state.iterator = self._iterator(state)
-            try:
-                resp = self.kinesis.get_records(ShardIterator=state.iterator, Limit=state.limit)
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code")
-                if code == "ExpiredIteratorException":
-                    state.iterator = None
-                    continue
-                if code in ("ProvisionedThroughputExceededException", "LimitExceededException"):
-                    state.wait_until = time.monotonic() + 1.0
-                    return delivered
-                raise
+        for resp in self._responses(state, lambda: state.limit, max_calls):
             records = resp.get("Records", [])
             next_iterator = resp.get("NextShardIterator")
             if self.config.batch_window > 0 and (records or state.buffer):
@@ -229,15 +173,13 @@ class Poller:
             caught_up = int(resp.get("MillisBehindLatest", 0)) == 0
             if next_iterator is None or (caught_up and state.closed):
                 self._advance(state, state.checkpoint.sequence_number, shard_end=True)
-                state.finished = True
-                with self._lock:
-                    self.report.shards_finished.append(state.shard_id)
+                self._finish(state)
                 return delivered
             state.iterator = next_iterator
             if caught_up:
                 state.caught_up = True
                 return delivered
-        return delivered
+        return self._again(state, delivered)
 
     def _event(self, records: list[dict[str, Any]], shard_id: str) -> dict[str, Any]:
         return {
@@ -324,10 +266,6 @@ class Poller:
         state.retry_from, state.attempts, state.iterator = None, 0, None
         state.limit = self.config.batch_size
 
-    def _advance(self, state: _Shard, seq: str, *, shard_end: bool) -> None:
-        if seq == state.checkpoint.sequence_number and not shard_end:
-            return
-        self.checkpoints.advance(state.shard_id, state.checkpoint, seq, shard_end, "")
-        state.checkpoint = Checkpoint(seq, shard_end, True)
-        with self._lock:
-            self.report.checkpoints += 1
+    def _advance(self, state: _Shard, seq: str, shard_end: bool, note: str = "") -> None:
+        if seq != state.checkpoint.sequence_number or shard_end:
+            super()._advance(state, seq, shard_end, note)

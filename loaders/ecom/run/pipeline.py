@@ -454,15 +454,9 @@ def _reset_realtime(res: Resources, client: Any) -> int:
 
     if not res.metrics_table:
         return 0
-    Poller(
-        client("kinesis"),
-        client("s3"),
-        client("dynamodb"),
-        stream=res.stream,
-        bucket=res.bucket,
-        checkpoint_table=res.checkpoint_table,
-        handler=lambda _event, _context: {"batchItemFailures": []},
-    ).run(until_caught_up=True)
+    Poller.on(client, res, handler=lambda _event, _context: {"batchItemFailures": []}).run(
+        until_caught_up=True
+    )
     return clear_table(client("dynamodb"), res.metrics_table)
 
 
@@ -528,15 +522,7 @@ def _sink(
         notify(stage, 0, None, f"{landed_before + r.events:,} events landed ({r.objects} objects)")
 
     while True:
-        sink = Sink(
-            client("kinesis"),
-            client("s3"),
-            client("dynamodb"),
-            stream=res.stream,
-            bucket=res.bucket,
-            table=res.checkpoint_table,
-            progress=report,
-        )
+        sink = Sink.on(client, res, progress=report)
         try:
             sink.run(until_caught_up=True)
         except (BotoCoreError, ClientError) as exc:

@@ -239,13 +239,9 @@ def sink(
             )
 
         config = sink_config(buffer_mb, buffer_records, buffer_seconds)
-        worker = Sink(
-            session.client("kinesis", target_=t),
-            session.client("s3", target_=t),
-            session.client("dynamodb", target_=t),
-            stream=res.stream,
-            bucket=res.bucket,
-            table=res.checkpoint_table,
+        worker = Sink.on(
+            lambda service: session.client(service, target_=t),
+            res,
             config=config,
             progress=report_progress,
         )

@@ -25,26 +25,29 @@ import io
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ecom import quarantine as quarantine_records
 from ecom.errors import EcomError
 from ecom.events import Event
 from ecom.load.landing import LANDING_COLUMNS
 from ecom.stream.records import check_rows, decode_record
+from ecom.stream.shards import (
+    TRIM_HORIZON,
+    Checkpoint,
+    ShardLost,
+    ShardReader,
+    ShardState,
+    shard_iterator,
+)
+
+__all__ = ["TRIM_HORIZON", "Sink", "SinkConfig", "SinkReport"]
 
 LANDING_PREFIX = "landing/events/source=stream"
 QUARANTINE_PREFIX = "quarantine/sink"
 SOURCE = "stream"
-#: Checkpoint value of a shard read from the start with nothing checkpointed yet.
-TRIM_HORIZON = "TRIM_HORIZON"
-
-
-class ShardLost(RuntimeError):
-    """Another sink advanced this shard's checkpoint first."""
 
 
 @dataclass(frozen=True)
@@ -73,133 +76,6 @@ class SinkReport:
     keys: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    sequence_number: str  # TRIM_HORIZON when nothing is checkpointed
-    shard_end: bool = False
-    exists: bool = False
-
-
-class Checkpoints:
-    """One DynamoDB item per shard: ``lease_key = "<stream>/<shard id>"``."""
-
-    def __init__(self, dynamodb: Any, table: str, stream: str, owner: str) -> None:
-        self.dynamodb = dynamodb
-        self.table = table
-        self.stream = stream
-        self.owner = owner
-
-    def _key(self, shard_id: str) -> str:
-        return f"{self.stream}/{shard_id}"
-
-    def get(self, shard_id: str) -> Checkpoint:
-        item = self.dynamodb.get_item(
-            TableName=self.table,
-            Key={"lease_key": {"S": self._key(shard_id)}},
-            ConsistentRead=True,
-        ).get("Item")
-        if not item:
-            return Checkpoint(TRIM_HORIZON)
-        return Checkpoint(
-            item["sequence_number"]["S"], bool(item.get("shard_end", {}).get("BOOL")), True
-        )
-
-    def advance(
-        self, shard_id: str, previous: Checkpoint, sequence_number: str, shard_end: bool, note: str
-    ) -> None:
-        """Move the checkpoint from ``previous`` to ``sequence_number``; :class:`ShardLost` if moved."""
-        from botocore.exceptions import ClientError
-
-        item = {
-            "lease_key": {"S": self._key(shard_id)},
-            "stream": {"S": self.stream},
-            "shard_id": {"S": shard_id},
-            "sequence_number": {"S": sequence_number},
-            "shard_end": {"BOOL": shard_end},
-            "owner": {"S": self.owner},
-            "last_object": {"S": note},
-            "updated_at": {"S": datetime.now(UTC).isoformat(timespec="milliseconds")},
-        }
-        kwargs: dict[str, Any] = {"TableName": self.table, "Item": item}
-        if previous.exists:
-            kwargs["ConditionExpression"] = "sequence_number = :previous AND shard_end = :false"
-            kwargs["ExpressionAttributeValues"] = {
-                ":previous": {"S": previous.sequence_number},
-                ":false": {"BOOL": False},
-            }
-        else:
-            kwargs["ConditionExpression"] = "attribute_not_exists(lease_key)"
-        try:
-            self.dynamodb.put_item(**kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise ShardLost(
-                    f"checkpoint of {shard_id} moved past {previous.sequence_number} "
-                    "(another sink is reading this shard)"
-                ) from exc
-            raise
-
-
-def list_shards(kinesis: Any, stream: str) -> list[dict[str, Any]]:
-    """Every shard Kinesis lists for ``stream`` (all pages)."""
-    shards: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"StreamName": stream}
-    while True:
-        resp = kinesis.list_shards(**kwargs)
-        shards.extend(resp["Shards"])
-        token = resp.get("NextToken")
-        if not token:
-            return shards
-        kwargs = {"NextToken": token}
-
-
-class _Finishable(Protocol):
-    finished: bool
-
-
-def ready_shards(
-    shards: list[dict[str, Any]], states: Mapping[str, _Finishable], checkpoints: Checkpoints
-) -> Iterator[tuple[str, bool]]:
-    """(shard id, closed) of the listed shards whose parents are all finished, in shard order.
-
-    A parent is finished when it expired from the stream, when its state in ``states`` says so,
-    or (no state yet) when its checkpoint reached the shard's end. Lazy: a state the caller
-    adds for one shard counts for the shards after it. ``closed``: Kinesis lists an ending
-    sequence number."""
-    listed = {s["ShardId"] for s in shards}
-
-    def finished(shard_id: str) -> bool:
-        if shard_id not in listed:
-            return True  # expired from the stream: nothing left to read
-        state = states.get(shard_id)
-        if state is not None:
-            return state.finished
-        return checkpoints.get(shard_id).shard_end
-
-    for shard in sorted(shards, key=lambda s: s["ShardId"]):
-        parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
-        if all(p is None or finished(p) for p in parents):
-            yield shard["ShardId"], "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
-
-
-def shard_iterator(
-    kinesis: Any, stream: str, shard_id: str, after: str, *, at: str | None = None
-) -> str:
-    """An iterator at sequence number ``at`` when given, else after ``after`` (the start of the
-    shard when ``after`` is :data:`TRIM_HORIZON`)."""
-    kwargs: dict[str, Any] = {"StreamName": stream, "ShardId": shard_id}
-    if at is not None:
-        kwargs["ShardIteratorType"] = "AT_SEQUENCE_NUMBER"
-        kwargs["StartingSequenceNumber"] = at
-    elif after == TRIM_HORIZON:
-        kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-    else:
-        kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
-        kwargs["StartingSequenceNumber"] = after
-    iterator: str = kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
-    return iterator
-
-
 class _Batch:
     """The buffered micro-batch of one shard."""
 
@@ -226,90 +102,36 @@ class _Batch:
 
 
 @dataclass
-class _ShardState:
-    shard_id: str
-    checkpoint: Checkpoint
-    iterator: str | None = None
+class _ShardState(ShardState):
     batch: _Batch = field(default_factory=_Batch)
-    caught_up: bool = False
-    finished: bool = False
     lost: bool = False
-    closed: bool = False  # Kinesis lists an ending sequence number
-    backoff_until: float = 0.0
 
 
-class Sink:
+class Sink(ShardReader[_ShardState, SinkConfig, SinkReport]):
     """Reads every shard of ``stream`` into landing objects in ``bucket``."""
 
-    def __init__(
-        self,
-        kinesis: Any,
-        s3: Any,
-        dynamodb: Any,
-        *,
-        stream: str,
-        bucket: str,
-        table: str,
-        config: SinkConfig | None = None,
-        progress: Callable[[SinkReport], None] | None = None,
-    ) -> None:
-        self.kinesis = kinesis
-        self.s3 = s3
-        self.stream = stream
-        self.bucket = bucket
-        self.config = config or SinkConfig()
-        self.checkpoints = Checkpoints(dynamodb, table, stream, self.config.owner)
-        self.report = SinkReport()
-        self.progress = progress
-        self.states: dict[str, _ShardState] = {}
-        self._record_bytes = 64 * 1024.0  # running mean record size, for the GetRecords limit
+    _record_bytes = 64 * 1024.0  # running mean record size, for the GetRecords limit
+
+    def _default_config(self) -> SinkConfig:
+        return SinkConfig()
+
+    def _new_report(self) -> SinkReport:
+        return SinkReport()
+
+    def _new_state(self, shard_id: str, checkpoint: Checkpoint) -> _ShardState:
+        return _ShardState(shard_id, checkpoint)
+
+    def _readable(self, state: _ShardState) -> bool:
+        return not state.finished and not state.lost
+
+    def _stopping(self) -> None:
+        self.flush_all()  # follow mode stopping: write what is buffered (a no-op in batch mode)
 
     def _limit(self) -> int:
         """Records per GetRecords: bounded by count and by expected bytes, so memory stays flat
         with packed records (real Kinesis caps a response at 10 MiB, the emulator does not)."""
         by_bytes = int(self.config.get_bytes / max(self._record_bytes, 1.0))
         return max(1, min(self.config.get_limit, by_bytes))
-
-    # -- shards --------------------------------------------------------------------------------
-
-    def list_shards(self) -> list[dict[str, Any]]:
-        return list_shards(self.kinesis, self.stream)
-
-    def _ready(self, shards: list[dict[str, Any]]) -> list[_ShardState]:
-        """Unfinished shards whose parents are all finished, in shard order."""
-        ready = []
-        for sid, closed in ready_shards(shards, self.states, self.checkpoints):
-            state = self.states.get(sid)
-            if state is None:
-                state = self.states[sid] = _ShardState(sid, self.checkpoints.get(sid))
-                state.finished = state.checkpoint.shard_end
-            state.closed = closed
-            if not state.finished and not state.lost:
-                ready.append(state)
-        return ready
-
-    # -- running -------------------------------------------------------------------------------
-
-    def run(
-        self, *, until_caught_up: bool = True, should_stop: Callable[[], bool] | None = None
-    ) -> SinkReport:
-        """Read until every shard is caught up (batch mode) or until ``should_stop()`` (follow)."""
-        while True:
-            ready = self._ready(self.list_shards())
-            finished_before = len(self.report.shards_finished)
-            read_any = False
-            for state in ready:
-                read_any |= self._step(state, until_caught_up)
-            if should_stop is not None and should_stop():
-                break
-            if until_caught_up:
-                progressed = len(self.report.shards_finished) > finished_before
-                if all(s.caught_up or s.finished or s.lost for s in ready) and not progressed:
-                    break
-            elif not read_any:
-                time.sleep(self.config.idle_sleep)
-        self.flush_all()  # follow mode stopping: write what is buffered (a no-op in batch mode)
-        return self.report
 
     def flush_all(self) -> None:
         for state in self.states.values():
@@ -320,28 +142,10 @@ class Sink:
                     self._lose(state)
 
     def _step(self, state: _ShardState, until_caught_up: bool, max_calls: int = 50) -> bool:
-        """Read one shard until caught up (or ``max_calls`` GetRecords); True if anything came."""
-        from botocore.exceptions import ClientError
-
+        """Read one shard until caught up (or ``max_calls`` GetRecords); True if anything came
+        or the calls ran out."""
         read_any = False
-        state.caught_up = False
-        for _ in range(max_calls):
-            if time.monotonic() < state.backoff_until:
-                return read_any
-            if state.iterator is None:
-                state.iterator = self._iterator(state)
-            try:
-                resp = self.kinesis.get_records(ShardIterator=state.iterator, Limit=self._limit())
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code")
-                if code == "ExpiredIteratorException":
-                    state.iterator = None
-                    continue
-                if code in ("ProvisionedThroughputExceededException", "LimitExceededException"):
-                    state.backoff_until = time.monotonic() + 1.0
-                    time.sleep(0.2)
-                    continue
-                raise
+        for resp in self._responses(state, self._limit, max_calls):
             records = resp.get("Records", [])
             if records:
                 size = sum(len(r["Data"]) for r in records) / len(records)
@@ -358,8 +162,7 @@ class Sink:
             try:
                 if next_iterator is None or (caught_up and state.closed):
                     self._flush(state, shard_end=True)
-                    state.finished = True
-                    self.report.shards_finished.append(state.shard_id)
+                    self._finish(state)
                     return read_any
                 state.iterator = next_iterator
                 batch = state.batch
@@ -377,7 +180,7 @@ class Sink:
             except ShardLost:
                 self._lose(state)
                 return read_any
-        return read_any
+        return self._again(state, read_any)
 
     def _iterator(self, state: _ShardState) -> str:
         seq = state.batch.last_seq or state.checkpoint.sequence_number
@@ -478,8 +281,3 @@ class Sink:
         self.report.events += events
         if self.progress is not None:
             self.progress(self.report)
-
-    def _advance(self, state: _ShardState, seq: str, shard_end: bool, note: str) -> None:
-        self.checkpoints.advance(state.shard_id, state.checkpoint, seq, shard_end, note)
-        state.checkpoint = Checkpoint(seq, shard_end, True)
-        self.report.checkpoints += 1
