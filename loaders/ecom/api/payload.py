@@ -57,13 +57,8 @@ class JsonReason:
     UNKNOWN_FIELD = "unknown_field"
     WRONG_TYPE = "wrong_type"
 
-    ALL: tuple[str, ...] = (
-        INVALID_JSON,
-        NOT_AN_OBJECT,
-        MISSING_FIELD,
-        UNKNOWN_FIELD,
-        WRONG_TYPE,
-    )
+    #: Every reason above, as declared.
+    ALL: tuple[str, ...] = tuple(v for k, v in locals().items() if k.isupper())
 
 
 class BodyError(Exception):
