@@ -47,9 +47,7 @@ def daily_revenue(sales: pd.DataFrame) -> Spec:
     base = alt.Chart(sales).encode(x=alt.X("sales_date:T", title=None))
     tip = [
         alt.Tooltip("sales_date:T", title="day"),
-        alt.Tooltip("orders:Q", format=","),
-        alt.Tooltip("revenue:Q", format=MONEY),
-        alt.Tooltip("units:Q", format=","),
+        *_numbers("orders", "revenue", "units"),
     ]
     bars = base.mark_bar(color="#93c5fd").encode(y=alt.Y("orders:Q", title="orders"), tooltip=tip)
     line = base.mark_line(color=SECOND).encode(
@@ -75,7 +73,7 @@ def funnel(steps: pd.DataFrame) -> Spec:
             tooltip=[
                 "order:N",
                 "step:N",
-                alt.Tooltip("sessions:Q", format=","),
+                *_numbers("sessions"),
                 alt.Tooltip("share_of_sessions:Q", title="of all sessions", format=PCT),
             ],
         ),
@@ -96,9 +94,9 @@ def cart_abandonment(funnel_daily: pd.DataFrame) -> Spec:
             ),
             tooltip=[
                 alt.Tooltip("session_date:T", title="day"),
-                alt.Tooltip("cart_abandonment_rate:Q", format=PCT),
-                alt.Tooltip("sessions_with_cart:Q", format=","),
-                alt.Tooltip("sessions_with_abandoned_cart:Q", format=","),
+                *_numbers(
+                    "cart_abandonment_rate", "sessions_with_cart", "sessions_with_abandoned_cart"
+                ),
             ],
         )
         .transform_filter("isValid(datum.cart_abandonment_rate)"),
@@ -115,7 +113,7 @@ def sessions_per_day(funnel_daily: pd.DataFrame) -> Spec:
             y=alt.Y("sessions:Q", title="sessions"),
             tooltip=[
                 alt.Tooltip("session_date:T", title="day"),
-                alt.Tooltip("sessions:Q", format=","),
+                *_numbers("sessions"),
                 alt.Tooltip("sessions_with_purchase:Q", title="with a purchase", format=","),
                 alt.Tooltip("session_conversion_rate:Q", title="conversion", format=PCT),
             ],
@@ -125,9 +123,27 @@ def sessions_per_day(funnel_daily: pd.DataFrame) -> Spec:
     )
 
 
+def _numbers(*names: str) -> list[Any]:
+    """Tooltips of number columns, formatted as their names say: money, rates, counts."""
+    return [
+        alt.Tooltip(
+            f"{n}:Q", format=MONEY if n == "revenue" else PCT if n.endswith("_rate") else ","
+        )
+        for n in names
+    ]
+
+
 def _hbars(
-    frame: pd.DataFrame, key: str, value: str, title: str, color: str, fmt: str, tips: list[Any]
+    frame: pd.DataFrame,
+    key: str,
+    title: str,
+    color: str,
+    tips: list[Any],
+    *,
+    value: str = "revenue",
+    fmt: str = "~s",
 ) -> Spec:
+    """Horizontal bars of ``value`` per ``key``, longest first (revenue, by default)."""
     return _top(
         alt.Chart(frame)
         .mark_bar(color=color)
@@ -145,11 +161,9 @@ def top_categories(categories: pd.DataFrame) -> Spec:
     return _hbars(
         categories,
         "category",
-        "revenue",
         "Top categories by revenue",
         PRIMARY,
-        "~s",
-        [alt.Tooltip("revenue:Q", format=MONEY), alt.Tooltip("orders:Q", format=",")],
+        _numbers("revenue", "orders"),
     )
 
 
@@ -157,11 +171,9 @@ def top_brands(brands: pd.DataFrame) -> Spec:
     return _hbars(
         brands,
         "brand",
-        "revenue",
         "Top brands by revenue",
         SECOND,
-        "~s",
-        [alt.Tooltip("revenue:Q", format=MONEY), alt.Tooltip("orders:Q", format=",")],
+        _numbers("revenue", "orders"),
     )
 
 
@@ -170,17 +182,17 @@ def funnel_by(frame: pd.DataFrame, by: str) -> Spec:
     return _hbars(
         frame,
         "key",
-        "session_conversion_rate",
         f"Conversion by {by} (the {len(frame)} with most sessions)",
         PRIMARY if by == "category" else SECOND,
-        "%",
-        [
-            alt.Tooltip("sessions:Q", format=","),
-            alt.Tooltip("view_to_cart_rate:Q", format=PCT),
-            alt.Tooltip("cart_to_purchase_rate:Q", format=PCT),
-            alt.Tooltip("session_conversion_rate:Q", format=PCT),
-            alt.Tooltip("cart_abandonment_rate:Q", format=PCT),
-        ],
+        _numbers(
+            "sessions",
+            "view_to_cart_rate",
+            "cart_to_purchase_rate",
+            "session_conversion_rate",
+            "cart_abandonment_rate",
+        ),
+        value="session_conversion_rate",
+        fmt="%",
     )
 
 
@@ -194,17 +206,9 @@ def product_categories(categories: pd.DataFrame) -> Spec:
     chart = _hbars(
         categories.head(20),
         "category",
-        "revenue",
         "Categories by revenue (product mart): click one for its products",
         PRIMARY,
-        "~s",
-        [
-            alt.Tooltip("products:Q", format=","),
-            alt.Tooltip("views:Q", format=","),
-            alt.Tooltip("purchases:Q", format=","),
-            alt.Tooltip("view_to_purchase_rate:Q", format=PCT),
-            alt.Tooltip("revenue:Q", format=MONEY),
-        ],
+        _numbers("products", "views", "purchases", "view_to_purchase_rate", "revenue"),
     )
     return (
         cast(alt.Chart, chart)
@@ -218,17 +222,11 @@ def category_products(products: pd.DataFrame) -> Spec:
     return _hbars(
         top,
         "product",
-        "revenue",
         f"Products of the category by revenue (top {len(top)})",
         SECOND,
-        "~s",
         [
             "brand:N",
-            alt.Tooltip("views:Q", format=","),
-            alt.Tooltip("carts:Q", format=","),
-            alt.Tooltip("purchases:Q", format=","),
-            alt.Tooltip("view_to_purchase_rate:Q", format=PCT),
-            alt.Tooltip("revenue:Q", format=MONEY),
+            *_numbers("views", "carts", "purchases", "view_to_purchase_rate", "revenue"),
         ],
     )
 
@@ -243,8 +241,7 @@ def rfm_segments(segments: pd.DataFrame) -> Spec:
         x=alt.X("customers:Q", title="customers"),
         tooltip=[
             "segment:N",
-            alt.Tooltip("customers:Q", format=","),
-            alt.Tooltip("revenue:Q", format=MONEY),
+            *_numbers("customers", "revenue"),
         ],
     )
     bars = base.mark_bar(color=PRIMARY)
@@ -296,9 +293,7 @@ def cohort_retention(cohorts: pd.DataFrame) -> Spec:
     tip = [
         "cohort:O",
         "months_since_acquisition:O",
-        alt.Tooltip("cohort_users:Q", format=","),
-        alt.Tooltip("active_users:Q", format=","),
-        alt.Tooltip("retention_rate:Q", format=PCT),
+        *_numbers("cohort_users", "active_users", "retention_rate"),
     ]
     # no colour legend: every cell is labelled with its rate, and a tall gradient
     # legend would squeeze the rows of a short chart
@@ -340,7 +335,7 @@ def session_comparison(days: pd.DataFrame) -> Spec:
             tooltip=[
                 alt.Tooltip("session_date:T", title="day"),
                 "definition:N",
-                alt.Tooltip("sessions:Q", format=","),
+                *_numbers("sessions"),
             ],
         ),
         "Given sessions against 30-minute inactivity sessions",
@@ -371,9 +366,7 @@ def live_top(rows: pd.DataFrame, kind: str) -> Spec:
     return _hbars(
         rows,
         "key",
-        "revenue",
         f"Top {kind} today",
         PRIMARY if kind == "categories" else SECOND,
-        "~s",
-        [alt.Tooltip("revenue:Q", format=MONEY), alt.Tooltip("units:Q", format=","), "purchases:Q"],
+        [*_numbers("revenue", "units"), "purchases:Q"],
     )

@@ -53,6 +53,17 @@ class PanelResult:
         return dict(self.chart.to_dict())
 
 
+def _funnel_by(by: str) -> Panel:
+    """The funnel of the categories or the brands with most sessions."""
+    return Panel(
+        f"funnel-by-{by}",
+        "funnel",
+        f"fct_funnel_daily_by_{by}",
+        lambda con, f: F.funnel_by(con, f, by),
+        lambda d: C.funnel_by(d, by),
+    )
+
+
 PANELS = (
     Panel(
         "daily-revenue",
@@ -71,20 +82,7 @@ PANELS = (
     Panel("top-brands", "overview", "fct_sales_daily_by_brand", F.top_brands, C.top_brands),
     Panel("funnel", "funnel", "fct_funnel_daily (by category / brand)", F.funnel_steps, C.funnel),
     Panel("cart-abandonment", "funnel", "fct_funnel_daily", F.daily_funnel, C.cart_abandonment),
-    Panel(
-        "funnel-by-category",
-        "funnel",
-        "fct_funnel_daily_by_category",
-        lambda con, f: F.funnel_by(con, f, "category"),
-        lambda d: C.funnel_by(d, "category"),
-    ),
-    Panel(
-        "funnel-by-brand",
-        "funnel",
-        "fct_funnel_daily_by_brand",
-        lambda con, f: F.funnel_by(con, f, "brand"),
-        lambda d: C.funnel_by(d, "brand"),
-    ),
+    *(_funnel_by(by) for by in ("category", "brand")),
     Panel(
         "product-categories", "products", F.PRODUCT_MART, F.product_categories, C.product_categories
     ),

@@ -32,6 +32,15 @@ def show(con: Any, filters: Filters, chart_id: str, **chart_args: Any) -> bool:
         return True
 
 
+def side_by_side(con: Any, filters: Filters, left: str, right: str) -> None:
+    """Two panels in two columns."""
+    left_column, right_column = st.columns(2)
+    with left_column:
+        show(con, filters, left)
+    with right_column:
+        show(con, filters, right)
+
+
 def headline(con: Any, filters: Filters) -> None:
     with st.container(key="headline"):
         try:
@@ -50,11 +59,7 @@ def overview(con: Any, filters: Filters) -> None:
     st.title("Overview")
     headline(con, filters)
     show(con, filters, "daily-revenue")
-    left, right = st.columns(2)
-    with left:
-        show(con, filters, "top-categories")
-    with right:
-        show(con, filters, "top-brands")
+    side_by_side(con, filters, "top-categories", "top-brands")
 
 
 def funnel(con: Any, filters: Filters) -> None:
@@ -63,16 +68,8 @@ def funnel(con: Any, filters: Filters) -> None:
         "A session *views*, *carts* and *purchases* in **any order**, or in **strict order** "
         "(a view before the cart, the cart before the purchase)."
     )
-    left, right = st.columns(2)
-    with left:
-        show(con, filters, "funnel")
-    with right:
-        show(con, filters, "cart-abandonment")
-    left, right = st.columns(2)
-    with left:
-        show(con, filters, "funnel-by-category")
-    with right:
-        show(con, filters, "funnel-by-brand")
+    side_by_side(con, filters, "funnel", "cart-abandonment")
+    side_by_side(con, filters, "funnel-by-category", "funnel-by-brand")
 
 
 def _on_pick() -> None:
@@ -148,11 +145,7 @@ def customers(con: Any, filters: Filters) -> None:
     st.markdown(RFM_RULES.format(as_of=as_of))
     if filters.start or filters.end:
         st.caption("With a date range: the customers who ordered in it, and their revenue in it.")
-    left, right = st.columns(2)
-    with left:
-        show(con, filters, "rfm-segments")
-    with right:
-        show(con, filters, "rfm-rules")
+    side_by_side(con, filters, "rfm-segments", "rfm-rules")
     show(con, filters, "cohort-retention")
 
 
