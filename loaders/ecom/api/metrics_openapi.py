@@ -14,109 +14,98 @@ _MONEY = {
     "description": "Decimal amount as a string (exact; never a float).",
     "examples": ["123.45"],
 }
+_TIME = {"type": "string", "format": "date-time", "examples": ["2019-10-01T08:15:00Z"]}
+_DAY = {"type": "string", "format": "date", "examples": ["2019-10-01"]}
+_MONEY_REF = {"$ref": "#/components/schemas/Money"}
+_EVENTS_REF = {"$ref": "#/components/schemas/EventCounts"}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """An object schema; every property required unless ``required`` names fewer."""
+    return {
+        "type": "object",
+        "required": list(properties) if required is None else required,
+        "properties": properties,
+    }
+
+
+def _day_rows(head: str, head_enum: tuple[str, ...], rows: dict[str, Any]) -> dict[str, Any]:
+    """A day's rows, grouped as ``head`` says (the breakdown's and the top's shape)."""
+    return _object(
+        {
+            head: {"type": "string", "enum": list(head_enum)},
+            "day": _DAY,
+            "rows": {"type": "array", **rows},
+        }
+    )
+
+
 _EVENTS = {
-    "type": "object",
-    "required": list(EVENT_TYPES),
-    "properties": dict.fromkeys(EVENT_TYPES, _COUNT),
+    **_object(dict.fromkeys(EVENT_TYPES, _COUNT)),
     "description": "Distinct events per type.",
 }
 _FIGURES = {
-    "events": {"$ref": "#/components/schemas/EventCounts"},
+    "events": _EVENTS_REF,
     "units": {**_COUNT, "description": "Purchases at a price >= 0 (as the marts count units)."},
-    "revenue": {"$ref": "#/components/schemas/Money"},
+    "revenue": _MONEY_REF,
     "negative_price_purchases": {**_COUNT, "description": "Purchases at a negative price."},
 }
-_TIME = {"type": "string", "format": "date-time", "examples": ["2019-10-01T08:15:00Z"]}
-_DAY = {"type": "string", "format": "date", "examples": ["2019-10-01"]}
+_ACTIVE = [f"{w}_{n}m" for w in ("users", "sessions") for n in (1, 5, 30)]
 
 SCHEMAS: dict[str, Any] = {
     "Money": _MONEY,
     "EventCounts": _EVENTS,
-    "Totals": {
-        "type": "object",
-        "required": ["grain", "from", "to", "buckets", "total"],
-        "properties": {
+    "Totals": _object(
+        {
             "grain": {"type": "string", "enum": list(GRAINS)},
             "from": _TIME,
             "to": _TIME,
-            "buckets": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["bucket_start", *_FIGURES],
-                    "properties": {"bucket_start": _TIME, **_FIGURES},
-                },
-            },
-            "total": {"type": "object", "required": list(_FIGURES), "properties": _FIGURES},
-        },
-    },
-    "Breakdown": {
-        "type": "object",
-        "required": ["dimension", "day", "rows"],
-        "properties": {
-            "dimension": {"type": "string", "enum": list(DIMENSIONS)},
-            "day": _DAY,
-            "rows": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["key", "events", "units", "revenue"],
-                    "properties": {
-                        "key": {
-                            "type": "string",
-                            "description": "category_code or brand; (none) when missing.",
-                        },
-                        "events": {"$ref": "#/components/schemas/EventCounts"},
-                        "units": _COUNT,
-                        "revenue": {"$ref": "#/components/schemas/Money"},
+            "buckets": {"type": "array", "items": _object({"bucket_start": _TIME, **_FIGURES})},
+            "total": _object(_FIGURES),
+        }
+    ),
+    "Breakdown": _day_rows(
+        "dimension",
+        DIMENSIONS,
+        {
+            "items": _object(
+                {
+                    "key": {
+                        "type": "string",
+                        "description": "category_code or brand; (none) when missing.",
                     },
-                },
-            },
+                    "events": _EVENTS_REF,
+                    "units": _COUNT,
+                    "revenue": _MONEY_REF,
+                }
+            )
         },
-    },
-    "Top": {
-        "type": "object",
-        "required": ["kind", "day", "rows"],
-        "properties": {
-            "kind": {"type": "string", "enum": list(TOP_KINDS)},
-            "day": _DAY,
-            "rows": {
-                "type": "array",
-                "maxItems": MAX_TOP,
-                "items": {
-                    "type": "object",
-                    "required": ["key", "revenue", "units", "purchases"],
-                    "properties": {
-                        "key": {"type": "string"},
-                        "revenue": {"$ref": "#/components/schemas/Money"},
-                        "units": _COUNT,
-                        "purchases": _COUNT,
-                    },
-                },
-            },
+    ),
+    "Top": _day_rows(
+        "kind",
+        TOP_KINDS,
+        {
+            "maxItems": MAX_TOP,
+            "items": _object(
+                {
+                    "key": {"type": "string"},
+                    "revenue": _MONEY_REF,
+                    "units": _COUNT,
+                    "purchases": _COUNT,
+                }
+            ),
         },
-    },
-    "Active": {
-        "type": "object",
-        "required": [
-            "as_of",
-            *(f"{w}_{n}m" for w in ("users", "sessions") for n in (1, 5, 30)),
-        ],
-        "properties": {
-            "as_of": _TIME,
-            **{f"{w}_{n}m": _COUNT for w in ("users", "sessions") for n in (1, 5, 30)},
-        },
-    },
-    "MetricsError": {
-        "type": "object",
-        "required": ["error", "reason"],
-        "properties": {
+    ),
+    "Active": _object({"as_of": _TIME, **dict.fromkeys(_ACTIVE, _COUNT)}),
+    "MetricsError": _object(
+        {
             "request_id": {"type": "string"},
             "error": {"type": "string", "description": "Machine-readable code."},
             "reason": {"type": "string", "description": "Why, in words."},
             "detail": {"type": "string"},
         },
-    },
+        required=["error", "reason"],
+    ),
 }
 
 
@@ -128,6 +117,14 @@ def _param(name: str, schema: dict[str, Any], description: str, required: bool) 
         "schema": schema,
         "description": description,
     }
+
+
+def _by_day(head: str, head_enum: tuple[str, ...], description: str) -> list[dict[str, Any]]:
+    """The parameters of a day's rows (see :func:`_day_rows`): ``head`` and ``day``."""
+    return [
+        _param(head, {"type": "string", "enum": list(head_enum)}, description, True),
+        _param("day", _DAY, "UTC event date.", True),
+    ]
 
 
 def _get(op: str, summary: str, params: list[dict[str, Any]], schema: str) -> dict[str, Any]:
@@ -170,18 +167,14 @@ PATHS: dict[str, Any] = {
     "/metrics/breakdown": _get(
         "getMetricsBreakdown",
         "A day's live KPIs per category_code or brand",
-        [
-            _param("dimension", {"type": "string", "enum": list(DIMENSIONS)}, "Group by.", True),
-            _param("day", _DAY, "UTC event date.", True),
-        ],
+        _by_day("dimension", DIMENSIONS, "Group by."),
         "Breakdown",
     ),
     "/metrics/top": _get(
         "getMetricsTop",
         "A day's top products, categories or brands by revenue",
         [
-            _param("kind", {"type": "string", "enum": list(TOP_KINDS)}, "What to rank.", True),
-            _param("day", _DAY, "UTC event date.", True),
+            *_by_day("kind", TOP_KINDS, "What to rank."),
             _param(
                 "n",
                 {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 10},
