@@ -112,30 +112,18 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                     raise ConditionalCheckFailed(item=original_item)
             if op_type != "ConditionCheck":
                 originals.append((table_name, key, copy.deepcopy(current)))
+            expressions = {
+                "condition_expression": condition_expression,
+                "expression_attribute_names": names,
+                "expression_attribute_values": values,
+            }
             if op_type == "Put":
-                self.put_item(
-                    table_name,
-                    op["Item"],
-                    condition_expression=condition_expression,
-                    expression_attribute_names=names,
-                    expression_attribute_values=values,
-                )
+                self.put_item(table_name, op["Item"], **expressions)
             elif op_type == "Delete":
-                self.delete_item(
-                    table_name,
-                    key,
-                    condition_expression=condition_expression,
-                    expression_attribute_names=names,
-                    expression_attribute_values=values,
-                )
+                self.delete_item(table_name, key, **expressions)
             elif op_type == "Update":
                 self.update_item(
-                    table_name,
-                    key,
-                    update_expression=op["UpdateExpression"],
-                    condition_expression=condition_expression,
-                    expression_attribute_names=names,
-                    expression_attribute_values=values,
+                    table_name, key, update_expression=op["UpdateExpression"], **expressions
                 )
             errors.append((None, None, None))
         except (MultipleTransactionsException, MockValidationException):
