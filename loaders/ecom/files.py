@@ -8,7 +8,7 @@ with their reason, and ``read = loaded + rejected`` holds for every file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +90,30 @@ def rejection_line(path: Path, rejection: Rejection) -> str:
     )
 
 
+def new_quarantine_path(quarantine_dir: Path | None = None) -> Path:
+    """A new quarantine file of one load, ``files-<UTC time>.jsonl`` in ``quarantine_dir``
+    (made if missing; default ``.ecom/quarantine``)."""
+    folder = quarantine_dir or local_state_dir() / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"files-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.jsonl"
+
+
+def event_batches(path: Path, stats: ParseStats, quarantine: TextIO) -> Iterator[list[Event]]:
+    """The valid events of ``path`` in lists of up to :data:`BATCH_ROWS`, each rejected row
+    written to ``quarantine`` (``stats`` counts them all once the batches are read)."""
+    batch: list[Event] = []
+    for outcome in read_csv_events(path, stats):
+        if isinstance(outcome, Rejection):
+            quarantine.write(rejection_line(path, outcome))
+            continue
+        batch.append(outcome)
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def load_files(
     paths: Sequence[Path],
     *,
@@ -107,9 +131,7 @@ def load_files(
     """
     fixed_loaded_at = loaded_at
     report = FileLoadReport()
-    quarantine_dir = quarantine_dir or local_state_dir() / "quarantine"
-    quarantine_dir.mkdir(parents=True, exist_ok=True)
-    quarantine_path = quarantine_dir / f"files-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.jsonl"
+    quarantine_path = new_quarantine_path(quarantine_dir)
     con = connect_duckdb(db_path)
     con.execute(
         "create table if not exists raw.file_loads (file varchar, bytes bigint, rows_read bigint,"
@@ -154,26 +176,11 @@ def _load_one(
     columns: str,
     progress: Callable[[int], None] | None,
 ) -> None:
-    batch: list[Event] = []
-
-    def flush(batch: list[Event], key: str = key, loaded_at: datetime = loaded_at) -> None:
-        if batch:
-            events_batch = _batch(batch, key, loaded_at)  # noqa: F841  (DuckDB reads it by name)
-            con.execute(f"insert into raw.events ({columns}) select {columns} from events_batch")
-
-    for outcome in read_csv_events(path, stats):
-        if isinstance(outcome, Rejection):
-            quarantine.write(rejection_line(path, outcome))
-            continue
-        batch.append(outcome)
-        if len(batch) >= BATCH_ROWS:
-            flush(batch)
-            if progress:
-                progress(len(batch))
-            batch = []
-    flush(batch)
-    if progress:
-        progress(len(batch))
+    for batch in event_batches(path, stats, quarantine):
+        events_batch = _batch(batch, key, loaded_at)  # noqa: F841  (DuckDB reads it by name)
+        con.execute(f"insert into raw.events ({columns}) select {columns} from events_batch")
+        if progress:
+            progress(len(batch))
     con.execute(
         "insert into raw.file_loads values (?, ?, ?, ?, ?, ?)",
         [key, size, stats.read, stats.accepted, stats.rejected, loaded_at],

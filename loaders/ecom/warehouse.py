@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecom.contract import HEADER
 
@@ -206,3 +207,25 @@ REDSHIFT_DDL: tuple[str, ...] = (
     LOAD_AUDIT_DDL_REDSHIFT,
     LOAD_REJECTS_DDL_REDSHIFT,
 )
+
+
+def table_columns(
+    con: Any, schemas: Sequence[str], *, catalog: str | None = None, qualified: bool = True
+) -> dict[str, list[str]]:
+    """Every table and view of ``schemas`` in a DuckDB connection (of ``catalog`` when given)
+    with its columns in order, keyed ``schema.table`` (``table`` alone unless ``qualified``)."""
+    name = "table_schema || '.' || table_name" if qualified else "table_name"
+    where = "table_schema in (select unnest($schemas))"
+    params: dict[str, Any] = {"schemas": list(schemas)}
+    if catalog is not None:
+        where += " and table_catalog = $catalog"
+        params["catalog"] = catalog
+    rows = con.execute(
+        f"select {name}, column_name from information_schema.columns where {where}"
+        " order by 1, ordinal_position",
+        params,
+    ).fetchall()
+    tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, []).append(column)
+    return tables

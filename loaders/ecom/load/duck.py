@@ -335,13 +335,17 @@ def load_duckdb(
     return report
 
 
-def to_load(report: LoadReport, listed: list[Any], audited: list[Any]) -> list[Any]:
-    """The listed landing objects the audit rows do not hold yet; ``report`` counts the listed
-    and the skipped ones."""
+def plan_load(
+    report: LoadReport, client: Any, bucket: str, prefix: str, audited: list[Any]
+) -> tuple[list[LandingObject], dict[str, str]] | None:
+    """The landing objects under ``prefix`` that the ``audited`` rows do not hold yet, with
+    their manifests written (:func:`write_manifests`); None when there are none. ``report``
+    counts the listed and the skipped objects."""
+    listed = list(list_landing_objects(client, bucket, prefix))
     todo = pending(listed, audited)
     report.objects_listed = len(listed)
     report.objects_skipped = len(listed) - len(todo)
-    return todo
+    return write_manifests(client, bucket, report, todo) if todo else None
 
 
 def rejects_query(bucket: str) -> str:
@@ -371,13 +375,11 @@ def _load_locked(
     progress: ProgressFn | None,
     before_commit: Callable[[], None] | None,
 ) -> None:
-    listed = list(list_landing_objects(client, bucket, prefix))
     audited = con.execute("select bucket, object_key, etag from raw.load_audit").fetchall()
-    todo = to_load(report, listed, audited)
-    if not todo:
+    planned = plan_load(report, client, bucket, prefix, audited)
+    if planned is None:
         return
-
-    ordered, manifest_of = write_manifests(client, bucket, report, todo)
+    ordered, manifest_of = planned
 
     configure_s3(con, client)
     con.execute(_STAGE_DDL)

@@ -40,7 +40,6 @@ from ecom.load.core import utc_now as _utc_now
 from ecom.load.landing import (
     LANDING_PREFIX,
     LandingObject,
-    list_landing_objects,
     write_quarantine,
 )
 from ecom.warehouse import (
@@ -229,15 +228,13 @@ def _load_locked(
 ) -> None:
     from ecom.load import duck
 
-    listed = list(list_landing_objects(client, bucket, prefix))
     audited = pg.execute(
         "select bucket, object_key, etag from raw.load_audit where bucket = %s", [bucket]
     ).fetchall()
-    todo = duck.to_load(report, listed, audited)
-    if not todo:
+    planned = duck.plan_load(report, client, bucket, prefix, audited)
+    if planned is None:
         return
-
-    ordered, manifest_of = duck.write_manifests(client, bucket, report, todo)
+    ordered, manifest_of = planned
 
     stage = duckdb.connect()  # in memory: staging and validation only
     try:
@@ -355,15 +352,12 @@ def load_files_postgres(
     rejected rows in a quarantine file with their reason. A file already loaded is skipped."""
     from datetime import UTC
 
-    from ecom.events import Event, ParseStats, Rejection, read_csv_events
-    from ecom.files import BATCH_ROWS, _batch, rejection_line
-    from ecom.warehouse import local_state_dir
+    from ecom.events import ParseStats
+    from ecom.files import _batch, event_batches, new_quarantine_path
 
     settings = settings or PostgresSettings.from_env()
     report = FileLoadReport()
-    quarantine_dir = quarantine_dir or local_state_dir() / "quarantine"
-    quarantine_dir.mkdir(parents=True, exist_ok=True)
-    quarantine_path = quarantine_dir / f"files-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.jsonl"
+    quarantine_path = new_quarantine_path(quarantine_dir)
     pg = settings.connect()
     duck = duckdb.connect()
     duck.execute("set timezone = 'UTC'")
@@ -384,31 +378,18 @@ def load_files_postgres(
                     if seen:
                         report.skipped_files.append(str(path))
                         continue
-                    batch: list[Event] = []
-
-                    def flush(rows: list[Event], key: str = key, at: datetime = at_load) -> None:
-                        if rows:
-                            duck.register("events_batch", _batch(rows, key, at))
-                            copy_query(
-                                duck,
-                                f"select {columns} from events_batch",
-                                pg,
-                                "raw.events",
-                                RAW_EVENT_COLUMNS,
-                            )
-                            duck.unregister("events_batch")
-                            if progress:
-                                progress(len(rows))
-
-                    for outcome in read_csv_events(path, stats):
-                        if isinstance(outcome, Rejection):
-                            quarantine_file.write(rejection_line(path, outcome))
-                            continue
-                        batch.append(outcome)
-                        if len(batch) >= BATCH_ROWS:
-                            flush(batch)
-                            batch = []
-                    flush(batch)
+                    for rows in event_batches(path, stats, quarantine_file):
+                        duck.register("events_batch", _batch(rows, key, at_load))
+                        copy_query(
+                            duck,
+                            f"select {columns} from events_batch",
+                            pg,
+                            "raw.events",
+                            RAW_EVENT_COLUMNS,
+                        )
+                        duck.unregister("events_batch")
+                        if progress:
+                            progress(len(rows))
                     pg.execute(
                         "insert into raw.file_loads values (%s, %s, %s, %s, %s, %s)",
                         [key, size, stats.read, stats.accepted, stats.rejected, at_load],

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from ecom.errors import EcomError
+from ecom.warehouse import table_columns
 
 #: Schemas dbt builds (seeds and raw are inputs, not results).
 COMPARED_SCHEMAS: tuple[str, ...] = ("staging", "intermediate", "marts")
@@ -123,22 +124,6 @@ def postgres_columns(pg: Any, schemas: tuple[str, ...]) -> dict[str, list[tuple[
     return tables
 
 
-def _duck_columns(
-    con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]
-) -> dict[str, list[str]]:
-    rows = con.execute(
-        """select table_schema || '.' || table_name, column_name
-           from information_schema.columns
-           where table_catalog = $catalog and table_schema in (select unnest($schemas))
-           order by 1, ordinal_position""",
-        {"catalog": catalog, "schemas": list(schemas)},
-    ).fetchall()
-    tables: dict[str, list[str]] = {}
-    for name, column in rows:
-        tables.setdefault(name, []).append(column)
-    return tables
-
-
 def copy_table_from_postgres(
     pg: Any, con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]], into: str
 ) -> None:
@@ -172,7 +157,7 @@ def compare(
         # attached under its own name: dbt's views there name their catalog
         catalog = duckdb_path.stem
         con.execute(f"attach '{duckdb_path}' as \"{catalog}\" (read_only)")
-        duck = _duck_columns(con, catalog, schemas)
+        duck = table_columns(con, schemas, catalog=catalog)
         post = postgres_columns(pg, schemas)
         parity = Parity(
             tables=[],

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ecom.warehouse import duckdb_path
+from ecom.warehouse import duckdb_path, table_columns
 
 #: The schema dbt builds the marts in (see macros/generate_schema_name.sql).
 MARTS_SCHEMA = "marts"
@@ -37,19 +37,7 @@ def connect_marts(db_path: Path | None = None) -> Iterator[tuple[Any, str]]:
 
 def mart_columns(con: Any, schema: str = MARTS_SCHEMA) -> dict[str, list[str]]:
     """Every table or view of ``schema`` with its columns, in order."""
-    rows = con.execute(
-        """
-        select table_name, column_name
-        from information_schema.columns
-        where table_schema = ?
-        order by table_name, ordinal_position
-        """,
-        [schema],
-    ).fetchall()
-    out: dict[str, list[str]] = {}
-    for table, column in rows:
-        out.setdefault(table, []).append(column)
-    return out
+    return table_columns(con, [schema], qualified=False)
 
 
 def require_marts(
