@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ecom import __version__
+from ecom.cli_options import duckdb_option
 from ecom.errors import EcomError
 
 console = Console(stderr=True)
@@ -252,13 +253,7 @@ def profile(paths: tuple[Path, ...], as_json: bool, check: bool) -> None:
     show_default=True,
     help="Warehouse: the local DuckDB file, or PostgreSQL (the dbt postgres target's variables).",
 )
-@click.option(
-    "--duckdb",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file. Default: .ecom/warehouse.duckdb (or $ECOM_DUCKDB_PATH).",
-)
+@duckdb_option()
 def load_files_cmd(paths: tuple[Path, ...], target: str, db_path: Path | None) -> None:
     """Load REES46 CSV files straight into raw.events of the local warehouse (no stream).
 

@@ -9,6 +9,8 @@ import sys
 import click
 from rich.console import Console
 
+from ecom.cli_options import port_option
+
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -19,13 +21,7 @@ def api() -> None:
 
 @api.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8080,
-    show_default=True,
-    help="Port (0: a free one; the URL is printed).",
-)
+@port_option(8080, "Port (0: a free one; the URL is printed).")
 def serve(host: str, port: int) -> None:
     """Serve POST /events, GET /metrics/... and GET /openapi.json with the Lambda handlers,
     until Ctrl-C.

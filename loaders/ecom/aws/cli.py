@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
+from ecom.cli_options import port_option
+
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -31,9 +33,7 @@ def aws() -> None:
 
 
 @aws.command()
-@click.option(
-    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default: a free one)."
-)
+@port_option(None, "Port (default: a free one).", any_free=False)
 @click.option(
     "--shards",
     type=click.IntRange(min=1),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ecom.cli_options import duckdb_option
+
 
 def register(group: click.Group) -> None:
     group.add_command(load_cmd)
@@ -37,13 +39,7 @@ def _default_target() -> str:
     show_default=True,
     help="Only objects under this prefix (gzip CSV *.csv.gz and *.parquet).",
 )
-@click.option(
-    "--duckdb",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file (duckdb target). Default: .ecom/warehouse.duckdb (or $ECOM_DUCKDB_PATH).",
-)
+@duckdb_option("Warehouse file (duckdb target)")
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),

@@ -6,15 +6,10 @@ from pathlib import Path
 
 import click
 
+from ecom.cli_options import duckdb_option, port_option
 from ecom.warehouse import local_state_dir
 
-_DUCKDB_OPTION = click.option(
-    "--duckdb",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file. Default: .ecom/warehouse.duckdb (or $ECOM_DUCKDB_PATH).",
-)
+_DUCKDB_OPTION = duckdb_option()
 
 
 def default_dashboard_path() -> Path:
@@ -27,7 +22,7 @@ def docs_group() -> None:
 
 
 @docs_group.command("serve")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@port_option(8080)
 @click.option(
     "--generate/--no-generate",
     default=True,
@@ -101,13 +96,7 @@ def dashboard(ctx: click.Context, out: Path | None, db_path: Path | None) -> Non
 
 
 @dashboard.command("serve")
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=8501,
-    show_default=True,
-    help="Port on 127.0.0.1 to serve the app on.",
-)
+@port_option(8501, "Port on 127.0.0.1 to serve the app on.", any_free=False)
 @_DUCKDB_OPTION
 @click.option(
     "--api-url",
