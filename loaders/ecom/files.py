@@ -114,6 +114,35 @@ def event_batches(path: Path, stats: ParseStats, quarantine: TextIO) -> Iterator
         yield batch
 
 
+#: Loads one file in one transaction: ``(path, key, size, loaded_at, stats, quarantine)``;
+#: False when the file was loaded before (same name and size), and nothing was done.
+LoadOne = Callable[[Path, str, int, datetime, ParseStats, TextIO], bool]
+
+
+def load_each_file(
+    paths: Sequence[Path],
+    load_one: LoadOne,
+    *,
+    quarantine_dir: Path | None = None,
+    loaded_at: datetime | None = None,
+) -> FileLoadReport:
+    """What the load-files loaders (DuckDB here, PostgreSQL in :mod:`ecom.pg.load`) share:
+    each file through ``load_one`` with its name, size, load time (``loaded_at``, else now,
+    naive UTC) and a fresh :class:`ParseStats`; rejected rows to one quarantine file."""
+    report = FileLoadReport()
+    quarantine_path = new_quarantine_path(quarantine_dir)
+    with open(quarantine_path, "w", encoding="utf-8") as quarantine:
+        for path in map(Path, paths):
+            stats = ParseStats()
+            at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+            if load_one(path, path.name, path.stat().st_size, at, stats, quarantine):
+                report.add_file(stats)
+            else:
+                report.skipped_files.append(str(path))
+    report.finish_quarantine(quarantine_path)
+    return report
+
+
 def load_files(
     paths: Sequence[Path],
     *,
@@ -129,40 +158,34 @@ def load_files(
     row instead of the time of each file's load (the engine parity test loads two warehouses
     at the same instant).
     """
-    fixed_loaded_at = loaded_at
-    report = FileLoadReport()
-    quarantine_path = new_quarantine_path(quarantine_dir)
     con = connect_duckdb(db_path)
     con.execute(
         "create table if not exists raw.file_loads (file varchar, bytes bigint, rows_read bigint,"
         " rows_loaded bigint, rows_rejected bigint, loaded_at timestamp, primary key (file, bytes))"
     )
     columns = ", ".join(RAW_EVENT_COLUMNS)
+
+    def load_one(
+        path: Path, key: str, size: int, at: datetime, stats: ParseStats, quarantine: TextIO
+    ) -> bool:
+        seen = con.execute(
+            "select 1 from raw.file_loads where file = ? and bytes = ?", [key, size]
+        ).fetchone()
+        if seen:
+            return False
+        con.execute("begin")
+        try:
+            _load_one(con, path, key, size, at, stats, quarantine, columns, progress)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+        return True
+
     try:
-        with open(quarantine_path, "w", encoding="utf-8") as quarantine:
-            for path in paths:
-                key = Path(path).name
-                size = Path(path).stat().st_size
-                seen = con.execute(
-                    "select 1 from raw.file_loads where file = ? and bytes = ?", [key, size]
-                ).fetchone()
-                if seen:
-                    report.skipped_files.append(str(path))
-                    continue
-                loaded_at = fixed_loaded_at or datetime.now(UTC).replace(tzinfo=None)
-                stats = ParseStats()
-                con.execute("begin")
-                try:
-                    _load_one(con, path, key, size, loaded_at, stats, quarantine, columns, progress)
-                except BaseException:
-                    con.execute("rollback")
-                    raise
-                con.execute("commit")
-                report.add_file(stats)
+        return load_each_file(paths, load_one, quarantine_dir=quarantine_dir, loaded_at=loaded_at)
     finally:
         con.close()
-    report.finish_quarantine(quarantine_path)
-    return report
 
 
 def _load_one(

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import duckdb
 
@@ -350,53 +350,43 @@ def load_files_postgres(
     """``ecom.files.load_files`` into PostgreSQL: each file parsed by the event contract's
     parser, its valid rows COPYed into raw.events and a raw.file_loads row, in one transaction;
     rejected rows in a quarantine file with their reason. A file already loaded is skipped."""
-    from datetime import UTC
-
     from ecom.events import ParseStats
-    from ecom.files import _batch, event_batches, new_quarantine_path
+    from ecom.files import _batch, event_batches, load_each_file
 
     settings = settings or PostgresSettings.from_env()
-    report = FileLoadReport()
-    quarantine_path = new_quarantine_path(quarantine_dir)
     pg = settings.connect()
     duck = duckdb.connect()
     duck.execute("set timezone = 'UTC'")
     columns = ", ".join(RAW_EVENT_COLUMNS)
+
+    def load_one(
+        path: Path, key: str, size: int, at: datetime, stats: ParseStats, quarantine: TextIO
+    ) -> bool:
+        with pg.transaction():
+            # a second loader of the same file waits here, then sees it loaded
+            pg.execute("select pg_advisory_xact_lock(hashtext(%s))", [key])
+            seen = pg.execute(
+                "select 1 from raw.file_loads where file = %s and bytes = %s", [key, size]
+            ).fetchone()
+            if seen:
+                return False
+            for rows in event_batches(path, stats, quarantine):
+                duck.register("events_batch", _batch(rows, key, at))
+                copy_query(
+                    duck, f"select {columns} from events_batch", pg, "raw.events", RAW_EVENT_COLUMNS
+                )
+                duck.unregister("events_batch")
+                if progress:
+                    progress(len(rows))
+            pg.execute(
+                "insert into raw.file_loads values (%s, %s, %s, %s, %s, %s)",
+                [key, size, stats.read, stats.accepted, stats.rejected, at],
+            )
+        return True
+
     try:
         ensure_raw_tables(pg)
-        with open(quarantine_path, "w", encoding="utf-8") as quarantine_file:
-            for path in paths:
-                key, size = Path(path).name, Path(path).stat().st_size
-                at_load = loaded_at or datetime.now(UTC).replace(tzinfo=None)
-                stats = ParseStats()
-                with pg.transaction():
-                    # a second loader of the same file waits here, then sees it loaded
-                    pg.execute("select pg_advisory_xact_lock(hashtext(%s))", [key])
-                    seen = pg.execute(
-                        "select 1 from raw.file_loads where file = %s and bytes = %s", [key, size]
-                    ).fetchone()
-                    if seen:
-                        report.skipped_files.append(str(path))
-                        continue
-                    for rows in event_batches(path, stats, quarantine_file):
-                        duck.register("events_batch", _batch(rows, key, at_load))
-                        copy_query(
-                            duck,
-                            f"select {columns} from events_batch",
-                            pg,
-                            "raw.events",
-                            RAW_EVENT_COLUMNS,
-                        )
-                        duck.unregister("events_batch")
-                        if progress:
-                            progress(len(rows))
-                    pg.execute(
-                        "insert into raw.file_loads values (%s, %s, %s, %s, %s, %s)",
-                        [key, size, stats.read, stats.accepted, stats.rejected, at_load],
-                    )
-                report.add_file(stats)
+        return load_each_file(paths, load_one, quarantine_dir=quarantine_dir, loaded_at=loaded_at)
     finally:
         duck.close()
         pg.close()
-    report.finish_quarantine(quarantine_path)
-    return report
