@@ -335,6 +335,17 @@ def load_duckdb(
     return report
 
 
+def count_rejects(con: Any, report: LoadReport, placeholder: str = "?") -> None:
+    """``report.rejected_by_reason`` from the load's raw.load_rejects rows (unreadable objects
+    apart: they are counted as objects); ``placeholder``: the driver's (``%s`` for psycopg)."""
+    for reason, n in con.execute(
+        "select reason, count(*) from raw.load_rejects"
+        f" where load_id = {placeholder} and reason <> 'unreadable_object' group by reason",
+        [report.load_id],
+    ).fetchall():
+        report.rejected_by_reason[reason] = int(n)
+
+
 def plan_load(
     report: LoadReport, client: Any, bucket: str, prefix: str, audited: list[Any]
 ) -> tuple[list[LandingObject], dict[str, str]] | None:
@@ -424,12 +435,7 @@ def _load_locked(
         con.execute("rollback")
         raise
     report.committed = True
-    for reason, n in con.execute(
-        "select reason, count(*) from raw.load_rejects"
-        " where load_id = ? and reason <> 'unreadable_object' group by reason",
-        [report.load_id],
-    ).fetchall():
-        report.rejected_by_reason[reason] = int(n)
+    count_rejects(con, report)
     if report.rejected_by_reason or report.objects_unreadable:
         records = _quarantine_records(con, report.load_id)
         report.quarantine = write_quarantine(client, bucket, report.load_id, records)

@@ -274,12 +274,7 @@ def _load_locked(
         )
     finally:
         stage.close()
-    for reason, n in pg.execute(
-        "select reason, count(*) from raw.load_rejects"
-        " where load_id = %s and reason <> 'unreadable_object' group by reason",
-        [report.load_id],
-    ).fetchall():
-        report.rejected_by_reason[reason] = int(n)
+    duck.count_rejects(pg, report, "%s")
     if before_commit is not None:
         before_commit()
 
