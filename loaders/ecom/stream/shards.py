@@ -192,7 +192,8 @@ class ShardReader(Generic[StateT, ConfigT, ReportT]):
 
     A subclass says how a shard's state and the report start (``_new_state``, ``_new_report``),
     where a shard's iterator starts (``_iterator``) and what one turn on a shard does
-    (``_step``, which reads with :meth:`_get_records` and checkpoints with :meth:`_advance`).
+    (``_step``: it reads :meth:`_responses`, checkpoints with :meth:`_advance`, marks the end
+    with :meth:`_finish` and, when the responses ran out, returns :meth:`_again`).
     """
 
     #: Prefix of this reader's checkpoint keys (two readers of one stream keep apart).
