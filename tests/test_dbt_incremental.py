@@ -26,7 +26,10 @@ from ecom.generate import GenerateConfig, generate
 from ecom.run.dbt_stage import run_dbt_in_process
 from ecom.warehouse import connect_duckdb, dbt_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt")]
+#: An xdist group of its own: nothing here is shared with tests/test_dbt_project.py (each has
+#: its own warehouses and dbt target folders), and as one group the two files ran one after
+#: the other on one worker under `make test` (-n 2 --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt-incremental")]
 
 MODELS = {
     "staging": ["stg_events"],
