@@ -16,22 +16,16 @@ fct_orders as (
 
 ),
 
-customer_lifetime_value as (
+int_customer_orders as (
 
-    select * from {{ ref('customer_lifetime_value') }}
-
-),
-
-stg_events as (
-
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_customer_orders') }}
 
 ),
 
 data_end as (
 
-    select cast({{ dbt.dateadd('day', 1, 'max(event_date)') }} as date) as end_date
-    from stg_events
+    -- the day after the last event: a month ending after it is not complete
+    {{ ecom_as_of_date() }}
 
 ),
 
@@ -40,7 +34,7 @@ cohort_sizes as (
     select
         first_order_month,
         count(*) as customers
-    from customer_lifetime_value
+    from int_customer_orders
     group by first_order_month
 
 ),
@@ -67,16 +61,16 @@ cohort_months as (
 cohort_orders as (
 
     select
-        customer_lifetime_value.first_order_month,
+        int_customer_orders.first_order_month,
         cast({{ dbt.date_trunc('month', 'fct_orders.ordered_at') }} as date) as order_month,
         count(distinct fct_orders.user_id) as buyers,
         count(*) as orders,
         sum(fct_orders.revenue) as revenue
     from fct_orders
-    inner join customer_lifetime_value
-        on fct_orders.user_id = customer_lifetime_value.user_id
+    inner join int_customer_orders
+        on fct_orders.user_id = int_customer_orders.user_id
     group by
-        customer_lifetime_value.first_order_month,
+        int_customer_orders.first_order_month,
         cast({{ dbt.date_trunc('month', 'fct_orders.ordered_at') }} as date)
 
 ),
@@ -125,7 +119,7 @@ final as (
         cast(months_accumulated.cumulative_revenue as decimal(18, 2)) as cumulative_revenue,
         {{ ecom_divide('months_accumulated.cumulative_revenue', 'months_accumulated.customers', 2) }}
             as cumulative_revenue_per_customer,
-        {{ dbt.dateadd('month', 1, 'months_accumulated.order_month') }} <= data_end.end_date as is_month_complete,
+        {{ dbt.dateadd('month', 1, 'months_accumulated.order_month') }} <= data_end.as_of_date as is_month_complete,
         months_accumulated.first_order_month,
         months_accumulated.order_month
     from months_accumulated

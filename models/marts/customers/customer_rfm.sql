@@ -12,55 +12,16 @@
 
 with
 
-fct_orders as (
-
-    select * from {{ ref('fct_orders') }}
-
-),
-
-stg_events as (
-
-    select * from {{ ref('stg_events') }}
-
-),
-
 rfm_segments as (
 
     select * from {{ ref('rfm_segments') }}
 
 ),
 
-as_of as (
-
-    {{ ecom_as_of_date('ecom__rfm_as_of') }}
-
-),
-
 customers as (
 
-    select
-        fct_orders.user_id,
-        as_of.as_of_date,
-        count(*) as frequency,
-        sum(fct_orders.revenue) as monetary,
-        max(fct_orders.order_date) as last_order_date
-    from fct_orders
-    cross join as_of
-    where fct_orders.order_date < as_of.as_of_date
-    group by fct_orders.user_id, as_of.as_of_date
-
-),
-
-customers_measured as (
-
-    select
-        user_id,
-        frequency,
-        monetary,
-        {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as recency_days,
-        as_of_date,
-        last_order_date
-    from customers
+    -- orders before the as-of date, and the days since the last of them
+    {{ ecom_customer_orders('ecom__rfm_as_of') }}
 
 ),
 
@@ -68,22 +29,22 @@ customers_scored as (
 
     select
         user_id,
-        recency_days,
-        frequency,
-        monetary,
-        least(5, 1 + cast(floor(5 * percent_rank() over (order by recency_days desc)) as integer))
+        days_since_last_order as recency_days,
+        orders as frequency,
+        revenue as monetary,
+        least(5, 1 + cast(floor(5 * percent_rank() over (order by days_since_last_order desc)) as integer))
             as recency_score,
         case
             {%- for threshold in thresholds | reverse %}
-            when frequency >= {{ threshold }} then {{ 5 - loop.index0 }}
+            when orders >= {{ threshold }} then {{ 5 - loop.index0 }}
             {%- endfor %}
             else 1
         end as frequency_score,
-        least(5, 1 + cast(floor(5 * percent_rank() over (order by monetary)) as integer))
+        least(5, 1 + cast(floor(5 * percent_rank() over (order by revenue)) as integer))
             as monetary_score,
         as_of_date,
         last_order_date
-    from customers_measured
+    from customers
 
 ),
 

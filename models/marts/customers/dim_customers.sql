@@ -10,9 +10,9 @@ fct_sessions as (
 
 ),
 
-fct_orders as (
+int_customer_orders as (
 
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_customer_orders') }}
 
 ),
 
@@ -35,20 +35,6 @@ activity as (
 
 ),
 
-orders as (
-
-    select
-        user_id,
-        count(*) as order_count,
-        sum(units) as units,
-        sum(revenue) as revenue,
-        min(ordered_at) as first_ordered_at,
-        max(ordered_at) as last_ordered_at
-    from fct_orders
-    group by user_id
-
-),
-
 final as (
 
     select
@@ -56,18 +42,18 @@ final as (
         customer_rfm.segment as rfm_segment,
         cast(activity.session_count as bigint) as session_count,
         cast(activity.event_count as bigint) as event_count,
-        cast(coalesce(orders.order_count, 0) as bigint) as order_count,
-        cast(coalesce(orders.units, 0) as bigint) as units,
-        cast(coalesce(orders.revenue, 0) as decimal(18, 2)) as revenue,
-        orders.user_id is not null as is_buyer,
+        cast(coalesce(int_customer_orders.orders, 0) as bigint) as order_count,
+        cast(coalesce(int_customer_orders.units, 0) as bigint) as units,
+        cast(coalesce(int_customer_orders.revenue, 0) as decimal(18, 2)) as revenue,
+        int_customer_orders.user_id is not null as is_buyer,
         cast({{ dbt.date_trunc('month', 'activity.first_seen_at') }} as date) as cohort_month,
         activity.first_seen_at,
         activity.last_seen_at,
-        orders.first_ordered_at,
-        orders.last_ordered_at
+        int_customer_orders.first_ordered_at,
+        int_customer_orders.last_ordered_at
     from activity
-    left join orders
-        on activity.user_id = orders.user_id
+    left join int_customer_orders
+        on activity.user_id = int_customer_orders.user_id
     left join customer_rfm
         on activity.user_id = customer_rfm.user_id
 
