@@ -25,14 +25,7 @@ with
 
 stg_events as (
 
-    select * from {{ ref('stg_events') }}
-    {% if is_incremental() -%}
-        where
-            event_date >= (select min(run_limits.rebuild_week) from {{ ref('int_run_limits') }} as run_limits)
-            and cast({{ dbt.date_trunc('week', 'event_date') }} as date) in (
-                select run_limits.rebuild_week from {{ ref('int_run_limits') }} as run_limits
-            )
-    {%- endif %}
+    {{ ecom_rebuilt_events('rebuild_week', 'cast(' ~ dbt.date_trunc('week', 'event_date') ~ ' as date)') }}
 
 ),
 

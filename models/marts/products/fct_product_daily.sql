@@ -25,12 +25,7 @@ with
 
 stg_events as (
 
-    select * from {{ ref('stg_events') }}
-    {% if is_incremental() -%}
-        where
-            event_date >= (select min(run_limits.rebuild_date) from {{ ref('int_run_limits') }} as run_limits)
-            and event_date in (select run_limits.rebuild_date from {{ ref('int_run_limits') }} as run_limits)
-    {%- endif %}
+    {{ ecom_rebuilt_events() }}
 
 ),
 
