@@ -102,14 +102,7 @@ counts as (
 final as (
 
     select
-        session_date,
-        sessions,
-        sessions_with_view,
-        sessions_with_cart,
-        sessions_with_purchase,
-        strict_sessions_with_cart,
-        strict_sessions_with_purchase,
-        sessions_with_abandoned_cart,
+        counts.*,
         {{ ecom_funnel_rates(strict_conversion=true) }}
     from counts
 
