@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
 
 from aws_fixtures import AwsStack
+
+
+def keyed_table(stack: AwsStack, name: str) -> Any:
+    """A new on-demand table ``name`` keyed by the string ``pk``; the DynamoDB client."""
+    dynamodb = stack.client("dynamodb")
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
 
 
 def test_records_put_at_once_by_many_clients_are_all_kept(aws_stack: AwsStack) -> None:
@@ -70,16 +86,7 @@ def test_a_set_is_sized_as_moto_sizes_it() -> None:
 
 def test_the_item_size_limit_still_holds_for_sets(aws_stack: AwsStack) -> None:
     # given a table
-    import pytest
-    from botocore.exceptions import ClientError
-
-    dynamodb = aws_stack.client("dynamodb")
-    dynamodb.create_table(
-        TableName="sizes",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = keyed_table(aws_stack, "sizes")
 
     def set_members(kb: int) -> None:
         members = [f"{i:04}" + "é" * 498 for i in range(kb)]  # 1,000 bytes of UTF-8 each
@@ -100,16 +107,7 @@ def test_the_item_size_limit_still_holds_for_sets(aws_stack: AwsStack) -> None:
 
 def test_adding_to_a_set_keeps_each_member_once_in_order(aws_stack: AwsStack) -> None:
     # given an item holding a string set
-    import pytest
-    from botocore.exceptions import ClientError
-
-    dynamodb = aws_stack.client("dynamodb")
-    dynamodb.create_table(
-        TableName="sets",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = keyed_table(aws_stack, "sets")
     key = {"pk": {"S": "k"}}
 
     def add(value: dict[str, list[str]]) -> None:
@@ -133,16 +131,7 @@ def test_adding_to_a_set_keeps_each_member_once_in_order(aws_stack: AwsStack) ->
 
 def test_update_expressions_are_still_checked_as_moto_checks_them(aws_stack: AwsStack) -> None:
     # given a table
-    import pytest
-    from botocore.exceptions import ClientError
-
-    dynamodb = aws_stack.client("dynamodb")
-    dynamodb.create_table(
-        TableName="checks",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = keyed_table(aws_stack, "checks")
 
     def update(expression: str) -> None:
         dynamodb.update_item(
