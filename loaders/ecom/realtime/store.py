@@ -61,7 +61,7 @@ from ecom.realtime.model import (
 MAX_ITEMS = 90
 #: Bytes of counters and entries one transaction may carry (DynamoDB's limit is 4 MB).
 MAX_TRANSACTION_BYTES = 2_000_000
-#: Ids of events kept in memory (across the segments read or written); past it the segments
+#: Ids of events kept in memory by one shard's store (across its segments); past it the segments
 #: used longest ago are forgotten (and read again if an event needs them).
 MAX_CACHED_IDS = 300_000
 #: Seconds between two writes of a shard's position (0: with every batch).
