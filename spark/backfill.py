@@ -2,18 +2,22 @@
 
 Runs two ways with the same code:
 
-* on a cluster: ``spark-submit spark/backfill.py --input s3a://raw/2019-Oct.csv --root s3a://bucket``
-  (see ``docs/backfill.md`` for the s3a settings);
+* on a cluster: ``spark-submit --py-files loaders/ecom/contract.py spark/backfill.py
+  --input s3a://raw/2019-Oct.csv --root s3a://bucket`` (see ``docs/backfill.md`` for the s3a
+  settings);
 * locally: ``ecom backfill FILES --root DIR`` imports this module and calls :func:`run_backfill`
   with a ``local[*]`` session.
 
-It depends on PySpark and the standard library only, so a cluster needs nothing but this file.
+It depends on PySpark, the standard library and ``loaders/ecom/contract.py`` (itself standard
+library only), so a cluster needs nothing but this file and that one.
 
-**The rules are the event contract declared in ``loaders/ecom/contract.py``**, re-implemented
-as Spark column expressions (same order of checks, same rejection reasons, same ``event_id``).
-This file keeps its own copy of the constants (a cluster runs it without the ``ecom``
-package); ``tests/test_contract.py`` checks them against the declaration and runs this job
-and every other implementation on the same case corpus, so they cannot drift.
+**The rules are the event contract declared in ``loaders/ecom/contract.py``**, applied as Spark
+column expressions (same order of checks, same rejection reasons, same ``event_id``). The
+field names, event types, limits, patterns and reasons are read from that module, not
+copied: where the ``ecom`` package is installed it is imported from there, on a cluster
+``--py-files`` puts the file on the driver's path as the module ``contract``. The executors
+need neither (the one Python UDF uses ``csv`` only). ``tests/test_contract.py`` runs this
+job and every other implementation on the same case corpus.
 
 The CSV is read as *text lines* (``lineSep`` = LF, as Python's line iterator), not through
 Spark's CSV reader with a schema: Spark's CSV parser differs from Python's ``csv`` module on
@@ -53,37 +57,12 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-HEADER: tuple[str, ...] = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
-HEADER_LINE = ",".join(HEADER)
-EVENT_TYPES: tuple[str, ...] = ("view", "cart", "remove_from_cart", "purchase")
-MAX_FIELD_CHARS = 255
-KEY_SEPARATOR = "\x1f"
+try:  # the project's environment (``ecom backfill``, the tests): the installed package
+    from ecom import contract
+except ModuleNotFoundError:
+    import contract  # on a cluster: spark-submit --py-files loaders/ecom/contract.py ...
 
-MIN_YEAR = 1970
-
-#: The contract's reasons, in the order its rules apply (ecom.contract.Reason.ALL).
-REASONS: tuple[str, ...] = (
-    "invalid_utf8",
-    "wrong_field_count",
-    "field_too_long",
-    "bad_event_time",
-    "unknown_event_type",
-    "bad_product_id",
-    "bad_category_id",
-    "control_character",
-    "bad_price",
-    "bad_user_id",
-)
+Reason = contract.Reason
 
 #: Where accepted rows and rejected rows go, relative to the root.
 LANDING_PREFIX = "landing/events/source=backfill"
@@ -91,21 +70,9 @@ QUARANTINE_PREFIX = "quarantine/backfill"
 STAGING_PREFIX = "_tmp"
 SOURCE = "backfill"
 
-#: Columns of every landing Parquet file, in order (docs/contracts.md).
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-    "ingested_at",
-    "source",
-)
+#: Columns of every landing Parquet file, in order (docs/contracts.md; the same as
+#: ecom.load.landing.LANDING_COLUMNS).
+OUTPUT_COLUMNS: tuple[str, ...] = ("event_id", *contract.HEADER, "ingested_at", "source")
 
 #: Spark settings the job relies on; ``build_session`` sets them, a cluster gets them from here too.
 JOB_CONF: dict[str, str] = {
@@ -119,12 +86,17 @@ JOB_CONF: dict[str, str] = {
 
 # ASCII whitespace as Python's bytes.strip() sees it.
 _WS_CHARS = " \t\n\r\x0b\x0c"
-_TIME_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] UTC\\z"
-_ID_RE = "^[0-9]{1,19}\\z"
-_PRICE_RE = "^-?[0-9]{1,7}(\\.[0-9]{1,2})?\\z"
-#: A C0 control character (ecom.contract.CONTROL_CLASS), which no text field may hold.
-CONTROL_CLASS = "[\\x00-\\x1f]"
 _ROW_BITS = 33  # monotonically_increasing_id() = partition index << 33 | row index
+
+
+def _whole_value(pattern: str) -> str:
+    """A contract pattern as a Java regex for ``rlike`` (which searches), matching whole values."""
+    return f"^(?:{pattern})\\z"
+
+
+_TIME_RE = _whole_value(contract.TIME_PATTERN)
+_ID_RE = _whole_value(contract.ID_PATTERN)
+_PRICE_RE = _whole_value(contract.PRICE_PATTERN)
 
 
 class BackfillError(Exception):
@@ -217,16 +189,12 @@ def read_lines(spark: SparkSession, inputs: Sequence[str]) -> DataFrame:
 
 
 def _field(i: int) -> Column:
-    return F.col(f"f_{HEADER[i]}")
+    return F.col(f"f_{contract.HEADER[i]}")
 
 
 def _py_repr(col: Column) -> Column:
     """Python's repr() of a plain string (no quote, backslash or control character in it)."""
     return F.concat(F.lit("'"), col, F.lit("'"))
-
-
-def _control_detail(name: str) -> str:
-    return f"{name} contains a control character (U+0000 to U+001F)"
 
 
 def _valid_id(col: Column) -> Column:
@@ -243,7 +211,7 @@ def validate(lines: DataFrame) -> DataFrame:
     """
     stripped = F.btrim(F.col("value"), F.lit(_WS_CHARS))
     blank = stripped == F.lit("")
-    header = F.col("is_first") & (stripped == F.lit(HEADER_LINE))
+    header = F.col("is_first") & (stripped == F.lit(contract.HEADER_LINE))
     rows = lines.where(~blank & ~header).withColumn(
         "header_missing", F.col("is_first")
     )  # a data row as line 1: this file has no header
@@ -267,18 +235,19 @@ def validate(lines: DataFrame) -> DataFrame:
         valid_utf8.alias("valid_utf8"),
         *[
             F.try_element_at(F.col("fields"), F.lit(i + 1)).alias(f"f_{h}")
-            for i, h in enumerate(HEADER)
+            for i, h in enumerate(contract.HEADER)
         ],
     )
 
     n_fields = F.size(F.col("fields"))
     # A line of at most 255 bytes cannot hold a longer field: only long lines are measured.
-    long_line = F.octet_length(F.col("value")) > MAX_FIELD_CHARS
+    long_line = F.octet_length(F.col("value")) > contract.MAX_FIELD_CHARS
     lengths = F.array(*[F.char_length(_field(i)) for i in range(9)])
     too_long_at = F.when(
-        long_line, F.array_position(F.transform(lengths, lambda n: n > MAX_FIELD_CHARS), True)
+        long_line,
+        F.array_position(F.transform(lengths, lambda n: n > contract.MAX_FIELD_CHARS), True),
     ).otherwise(F.lit(0))
-    names = F.array(*[F.lit(h) for h in HEADER])
+    names = F.array(*[F.lit(h) for h in contract.HEADER])
     (t, etype, product, category, code, brand, price, user, session) = (_field(i) for i in range(9))
     time_ok = t.rlike(_TIME_RE)
     # The regex guarantees ASCII digits: check the calendar with integer arithmetic
@@ -290,27 +259,29 @@ def validate(lines: DataFrame) -> DataFrame:
         .when(month.isin(4, 6, 9, 11), 30)
         .otherwise(31)
     )
-    date_ok = (year >= MIN_YEAR) & month.between(1, 12) & day.between(F.lit(1), days_in_month)
-    type_ok = etype.isin(*EVENT_TYPES)
+    date_ok = (
+        (year >= contract.MIN_YEAR) & month.between(1, 12) & day.between(F.lit(1), days_in_month)
+    )
+    type_ok = etype.isin(*contract.EVENT_TYPES)
     price_ok = price.rlike(_PRICE_RE)
     # a control character anywhere in the line is rare: only then are the fields searched
-    has_control = F.col("value").rlike(CONTROL_CLASS)
-    code_control = has_control & code.rlike(CONTROL_CLASS)
-    brand_control = has_control & brand.rlike(CONTROL_CLASS)
-    session_control = has_control & session.rlike(CONTROL_CLASS)
+    has_control = F.col("value").rlike(contract.CONTROL_CLASS)
+    code_control = has_control & code.rlike(contract.CONTROL_CLASS)
+    brand_control = has_control & brand.rlike(contract.CONTROL_CLASS)
+    session_control = has_control & session.rlike(contract.CONTROL_CLASS)
 
     reason = (
-        F.when(~F.col("valid_utf8"), F.lit("invalid_utf8"))
-        .when(F.col("fields").isNull() | (n_fields != 9), F.lit("wrong_field_count"))
-        .when(too_long_at > 0, F.lit("field_too_long"))
-        .when(~time_ok | ~date_ok, F.lit("bad_event_time"))
-        .when(~type_ok, F.lit("unknown_event_type"))
-        .when(~_valid_id(product), F.lit("bad_product_id"))
-        .when(~_valid_id(category), F.lit("bad_category_id"))
-        .when(code_control | brand_control, F.lit("control_character"))
-        .when(~price_ok, F.lit("bad_price"))
-        .when(~_valid_id(user), F.lit("bad_user_id"))
-        .when(session_control, F.lit("control_character"))
+        F.when(~F.col("valid_utf8"), F.lit(Reason.INVALID_UTF8))
+        .when(F.col("fields").isNull() | (n_fields != 9), F.lit(Reason.WRONG_FIELD_COUNT))
+        .when(too_long_at > 0, F.lit(Reason.FIELD_TOO_LONG))
+        .when(~time_ok | ~date_ok, F.lit(Reason.BAD_EVENT_TIME))
+        .when(~type_ok, F.lit(Reason.UNKNOWN_EVENT_TYPE))
+        .when(~_valid_id(product), F.lit(Reason.BAD_PRODUCT_ID))
+        .when(~_valid_id(category), F.lit(Reason.BAD_CATEGORY_ID))
+        .when(code_control | brand_control, F.lit(Reason.CONTROL_CHARACTER))
+        .when(~price_ok, F.lit(Reason.BAD_PRICE))
+        .when(~_valid_id(user), F.lit(Reason.BAD_USER_ID))
+        .when(session_control, F.lit(Reason.CONTROL_CHARACTER))
     )
     detail = (
         F.when(~F.col("valid_utf8"), F.lit("invalid UTF-8"))
@@ -325,7 +296,7 @@ def validate(lines: DataFrame) -> DataFrame:
                 "%s has %d characters (limit %d)",
                 F.element_at(names, too_long_at.cast("int")),
                 F.element_at(lengths, too_long_at.cast("int")),
-                F.lit(MAX_FIELD_CHARS),
+                F.lit(contract.MAX_FIELD_CHARS),
             ),
         )
         .when(
@@ -338,7 +309,7 @@ def validate(lines: DataFrame) -> DataFrame:
             F.concat(
                 F.lit("event_type "),
                 _py_repr(etype),
-                F.lit(" is not one of " + ", ".join(EVENT_TYPES)),
+                F.lit(" is not one of " + ", ".join(contract.EVENT_TYPES)),
             ),
         )
         .when(
@@ -355,8 +326,8 @@ def validate(lines: DataFrame) -> DataFrame:
                 F.lit(" is not a positive 64-bit integer"),
             ),
         )
-        .when(code_control, F.lit(_control_detail("category_code")))
-        .when(brand_control, F.lit(_control_detail("brand")))
+        .when(code_control, F.lit(contract.control_detail("category_code")))
+        .when(brand_control, F.lit(contract.control_detail("brand")))
         .when(
             ~price_ok,
             F.concat(
@@ -367,7 +338,7 @@ def validate(lines: DataFrame) -> DataFrame:
             ~_valid_id(user),
             F.concat(F.lit("user_id "), _py_repr(user), F.lit(" is not a positive 64-bit integer")),
         )
-        .when(session_control, F.lit(_control_detail("user_session")))
+        .when(session_control, F.lit(contract.control_detail("user_session")))
     )
 
     product_id = product.try_cast("bigint")
@@ -377,7 +348,7 @@ def validate(lines: DataFrame) -> DataFrame:
     time_text = F.substring(t, 1, 19)
     event_id = F.md5(
         F.concat_ws(
-            KEY_SEPARATOR,
+            contract.KEY_SEPARATOR,
             time_text,
             etype,
             product_id.cast("string"),
@@ -476,7 +447,7 @@ def _observed_metrics() -> list[Column]:
     return [
         F.count(F.lit(1)).alias("read"),
         F.count_if(accepted).alias("accepted"),
-        *[F.count_if(F.col("reason") == r).alias(r) for r in REASONS],
+        *[F.count_if(F.col("reason") == r).alias(r) for r in Reason.ALL],
         F.collect_set(F.when(F.col("header_missing"), F.col("file"))).alias("no_header"),
     ]
 
@@ -557,7 +528,7 @@ def run_backfill(
         metrics = observation.get
         report.read = int(metrics["read"])
         report.accepted = int(metrics["accepted"])
-        report.rejected_by_reason = {r: int(metrics[r]) for r in REASONS if metrics[r]}
+        report.rejected_by_reason = {r: int(metrics[r]) for r in Reason.ALL if metrics[r]}
         report.rejected = sum(report.rejected_by_reason.values())
         report.files_without_header = sorted(metrics["no_header"])
         if report.rejected:
@@ -615,7 +586,7 @@ def _publish(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="spark-submit spark/backfill.py",
+        prog="spark-submit --py-files loaders/ecom/contract.py spark/backfill.py",
         description="Backfill historic REES46 CSV into the landing zone as date-partitioned Parquet.",
     )
     parser.add_argument(

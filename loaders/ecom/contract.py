@@ -9,8 +9,8 @@ is built from these declarations or checked against them:
 * the block reader's RE2 patterns (:mod:`ecom.blocks`);
 * the HTTP path (:mod:`ecom.api.payload`) and the OpenAPI ``Event`` schema (:mod:`ecom.api.openapi`);
 * the loaders' SQL checks (:mod:`ecom.load.checks`: DuckDB, Redshift, PostgreSQL);
-* the Spark job (``spark/backfill.py``, which must run on a cluster without this package: it
-  keeps its own copy, compared with this one by ``tests/test_contract.py``).
+* the Spark job (``spark/backfill.py``: it imports this module, which a cluster gets with
+  ``spark-submit --py-files loaders/ecom/contract.py``; keep it standard library only).
 
 ``tests/test_contract.py`` runs every one of them on the shared case corpus
 (``tests/contract_cases.py``) and requires the same decision, reason and ``event_id``.

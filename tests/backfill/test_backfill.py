@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,8 @@ from click.testing import CliRunner
 from ecom.backfill import backfill, load_job
 from ecom.cli import main
 from ecom.events import HEADER_LINE
-from ecom.warehouse import RAW_EVENTS_DDL_DUCKDB
+from ecom.load.landing import LANDING_COLUMNS
+from ecom.warehouse import PROJECT_ROOT, RAW_EVENTS_DDL_DUCKDB
 
 pytestmark = [pytest.mark.xdist_group("spark"), pytest.mark.slow]
 
@@ -91,7 +94,10 @@ def test_layout_types_and_idempotent_rerun(
            from read_parquet(?, filename = true, hive_partitioning = false)""",
         [files],
     )
-    described = con.execute("describe select * from read_parquet(?)", [files]).fetchall()
+    described = con.execute(
+        "describe select * from read_parquet(?, hive_partitioning = false)", [files]
+    ).fetchall()
+    assert tuple(r[0] for r in described) == LANDING_COLUMNS
     types = {r[0]: r[1] for r in described}
     assert types["event_time"] == "TIMESTAMP"
     assert types["price"] == "DECIMAL(10,2)"
@@ -149,3 +155,41 @@ def test_cli_help_names_the_cluster_path() -> None:
     result = CliRunner().invoke(main, ["backfill", "--help"])
     assert result.exit_code == 0
     assert "spark/backfill.py" in result.output and "--root" in result.output
+
+
+def test_the_cluster_command_needs_only_pyspark_and_the_contract_file() -> None:
+    """``spark-submit --py-files loaders/ecom/contract.py spark/backfill.py`` (docs/backfill.md)
+    loads the job, contract included, on a Python that has neither PySpark nor the ``ecom``
+    package installed, as a cluster's may: spark-submit puts its own PySpark on the path and
+    ``--py-files`` the contract."""
+    import pyspark
+
+    bare = sys._base_executable  # the interpreter this virtualenv was made from
+    for module in ("pyspark", "ecom", "contract"):
+        probe = subprocess.run([bare, "-c", f"import {module}"], capture_output=True, check=False)
+        assert probe.returncode != 0, f"{bare} imports {module}: the test would prove nothing"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {
+        "SPARK_HOME": str(Path(pyspark.__file__).parent),
+        "PYSPARK_PYTHON": bare,
+        "PYSPARK_DRIVER_PYTHON": bare,
+    }
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "spark-submit"),
+            "--py-files",
+            "loaders/ecom/contract.py",
+            "spark/backfill.py",
+            "--help",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    usage = " ".join(result.stdout.split())
+    assert "usage: spark-submit --py-files loaders/ecom/contract.py spark/backfill.py" in usage
+    assert "--input INPUT --root ROOT" in usage

@@ -1,8 +1,9 @@
 """Run the Spark backfill job (``spark/backfill.py``) locally.
 
-The job itself lives in ``spark/`` so that a cluster can ``spark-submit`` it as one file;
-this package loads it, builds a ``local[*]`` SparkSession with the machine's Java and
-this environment's Python, and expands directories into their ``*.csv`` files.
+The job itself lives in ``spark/`` so that a cluster can ``spark-submit`` it with nothing
+but the contract module it applies (``--py-files loaders/ecom/contract.py``); this package
+loads it, builds a ``local[*]`` SparkSession with the machine's Java and this environment's
+Python, and expands directories into their ``*.csv`` files.
 """
 
 from __future__ import annotations
