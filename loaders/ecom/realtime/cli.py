@@ -49,7 +49,7 @@ def make_realtime(
     """The processor and its local event source mapping on ``res`` (clients from ``client``);
     ``config``: fields of :class:`ecom.realtime.poller.PollerConfig`."""
     from ecom.realtime.handler import Processor
-    from ecom.realtime.poller import Poller, PollerConfig
+    from ecom.realtime.poller import Poller
 
     processor = Processor(
         client("dynamodb"), client("s3"), table=res.metrics_table, bucket=res.bucket
