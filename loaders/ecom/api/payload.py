@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ecom import contract
 from ecom.events import HEADER, Event, Reason, Rejection, parse_fields
 
 #: Largest accepted body (bytes). API Gateway allows 10 MB and Lambda 6 MB; a storefront batch
@@ -39,10 +40,14 @@ NDJSON_TYPES = frozenset(
 )
 JSON_TYPES = frozenset({"application/json", "text/json", ""})
 
-REQUIRED = ("event_time", "event_type", "product_id", "category_id", "price", "user_id")
-NULLABLE = ("category_code", "brand", "user_session")
-_STRING_FIELDS = frozenset({"event_time", "event_type", *NULLABLE})
-_ID_FIELDS = frozenset({"product_id", "category_id", "user_id"})
+#: The fields an object must carry, and those it may leave out or set to null (the contract's).
+REQUIRED = tuple(f.name for f in contract.FIELDS if f.required)
+NULLABLE = tuple(f.name for f in contract.FIELDS if not f.required)
+#: Fields posted as JSON strings (ids and the price may also be JSON numbers).
+_STRING_FIELDS = frozenset(
+    f.name for f in contract.FIELDS if f.kind in ("timestamp", "enum", "text")
+)
+_ID_FIELDS = frozenset(contract.ID_FIELDS)
 _FIELDS = frozenset(HEADER)
 #: ISO 8601 in UTC; the contract's own spelling (`` UTC`` suffix) goes to the validator as it is.
 _ISO_UTC = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:Z|z|\+00:00)\Z")
