@@ -36,8 +36,6 @@ negative price, counted apart). Categories are keyed by ``category_code`` and br
 
 from __future__ import annotations
 
-from collections import Counter
-
 from ecom.events import EVENT_TYPES, Event
 
 #: Counters of the shop and of every bucket.
@@ -121,40 +119,38 @@ def cents(price: str) -> int:
     return int(price.replace(".", ""))
 
 
-def _counters(event: Event) -> list[tuple[str, int]]:
-    out = [(event.event_type, 1)]
-    if event.event_type == "purchase":
-        c = cents(event.price)
-        if c >= 0:
-            out.append(("units", 1))
-        if c > 0:
-            out.append(("rev", c))
-        if c < 0:
-            out.append(("neg", 1))
+#: What an event adds to the counters, apart from how many such events there are: its type,
+#: category, brand and, for a purchase, its product and the sign of its price. Events of one
+#: signature add the same counters, so a batch adds them up once per signature, not per event.
+Signature = tuple[str, str, str, int | None, int]
+
+
+def signature(event: Event) -> Signature:
+    category, brand = event.category_code or NONE_KEY, event.brand or NONE_KEY
+    if event.event_type != "purchase":
+        return (event.event_type, category, brand, None, 0)
+    c = cents(event.price)
+    return ("purchase", category, brand, event.product_id, (c > 0) - (c < 0))
+
+
+def counters_of(sig: Signature, events: int, cents_sum: int) -> list[tuple[str, int]]:
+    """The counters ``events`` events of one signature add (``cents_sum``: their prices).
+
+    The shop, its category and its brand count the type, ``units`` (a purchase at a price >=
+    0) and ``rev`` (the cents of purchases at a price > 0); ``neg`` (a purchase at a negative
+    price) is the shop's alone; the product counts ``purchases``, ``units`` and ``rev``."""
+    event_type, category, brand, product, sign = sig
+    shop = [(event_type, events)]
+    if event_type == "purchase" and sign >= 0:
+        shop.append(("units", events))
+    if sign > 0:
+        shop.append(("rev", cents_sum))
+    out: list[tuple[str, int]] = []
+    for name, n in shop:
+        out += [(name, n), (f"c{SEP}{category}{SEP}{name}", n), (f"b{SEP}{brand}{SEP}{name}", n)]
+    if product is not None:
+        if sign < 0:
+            out.append(("neg", events))
+        out.append((f"p{SEP}{product}{SEP}purchases", events))
+        out += [(f"p{SEP}{product}{SEP}{name}", n) for name, n in shop[1:]]
     return out
-
-
-def add_counters(counters: Counter[str], event: Event) -> list[str]:
-    """Add one event's counters; returns the names it created (for the size bound)."""
-    new: list[str] = []
-
-    def add(name: str, n: int) -> None:
-        if name not in counters:
-            new.append(name)
-        counters[name] += n
-
-    category = f"c{SEP}{event.category_code or NONE_KEY}{SEP}"
-    brand = f"b{SEP}{event.brand or NONE_KEY}{SEP}"
-    counters_of_event = _counters(event)
-    for name, n in counters_of_event:
-        add(name, n)
-        if name != "neg":
-            add(category + name, n)
-            add(brand + name, n)
-    if event.event_type == "purchase":
-        product = f"p{SEP}{event.product_id}{SEP}"
-        add(product + "purchases", 1)
-        for name, n in counters_of_event:
-            if name in ("units", "rev"):
-                add(product + name, n)
-    return new

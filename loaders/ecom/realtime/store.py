@@ -47,14 +47,17 @@ from ecom.realtime.model import (
     SEEN_DIGITS,
     SEGMENT_BYTES,
     Key,
+    Signature,
     activity,
-    add_counters,
     cells,
+    cents,
+    counters_of,
     entry,
     next_part,
     position_key,
     seen_id,
     segment_key,
+    signature,
 )
 
 #: TransactWriteItems takes at most 100 items; one place is kept for the shard position.
@@ -132,10 +135,19 @@ class _Plan:
     events: list[Event] = field(default_factory=list)
     entries: set[str] = field(default_factory=set)
     acts: set[str] = field(default_factory=set)
-    counters: Counter[str] = field(default_factory=Counter)
+    sums: dict[Signature, list[int]] = field(default_factory=dict)  # [events, their cents]
+    names: set[str] = field(default_factory=set)  # the counters the events add to
     ids: set[str] = field(default_factory=set)
     added_bytes: int = 0  # an upper bound of what the events add to the item
     full: bool = False
+
+    @property
+    def counters(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for sig, (events, cents_sum) in self.sums.items():
+            for name, n in counters_of(sig, events, cents_sum):
+                out[name] += n
+        return out
 
 
 def padded(seq: str) -> str:
@@ -346,13 +358,18 @@ class MetricsStore:
             if chain is None:
                 chain = chains[minute] = self._chain(event, shard_id, plans)
             sid = seen_id(event.event_id)
-            if any(
-                sid in self._segments[k].ids or (k in plans and sid in plans[k].ids) for k in chain
-            ):
+            seen = False
+            for k in chain:
+                if sid in self._segments[k].ids or (k in plans and sid in plans[k].ids):
+                    seen = True
+                    break
+            if seen:
                 duplicates += 1
                 continue
             key = chain[-1]
-            plan = plans.setdefault(key, _Plan())
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = _Plan()
             plan.events.append(event)
             plan.ids.add(sid)
             text = entry(event)
@@ -362,9 +379,23 @@ class MetricsStore:
                 if act not in plan.acts:
                     plan.acts.add(act)
                     added += len(act.encode("utf-8")) + 1
-            committed = self._segments[key].counters
-            new = [n for n in add_counters(plan.counters, event) if n not in committed]
-            plan.added_bytes += added + _new_counter_bytes(new)
+            sig = signature(event)
+            price = cents(event.price) if sig[3] is not None else 0
+            sums = plan.sums.get(sig)
+            if sums is None:
+                plan.sums[sig] = [1, price]
+                committed = self._segments[key].counters
+                new = [
+                    name
+                    for name, _ in counters_of(sig, 1, price)
+                    if name not in committed and name not in plan.names
+                ]
+                plan.names.update(new)
+                added += _new_counter_bytes(new)
+            else:
+                sums[0] += 1
+                sums[1] += price
+            plan.added_bytes += added
             if not plan.full and self._segments[key].size + plan.added_bytes >= self.segment_bytes:
                 plan.full = True
                 chains.clear()  # the minutes whose chain ends here go on to a finer segment
