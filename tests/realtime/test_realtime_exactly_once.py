@@ -4,6 +4,7 @@ distinct valid event once, whatever the stream and DynamoDB do (docs/realtime.md
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from realtime_helpers import (
@@ -186,3 +187,59 @@ def test_a_busy_hour_spreads_over_finer_segments_and_copies_are_still_found(
     poller(aws_stack, proc).run()
     assert proc.report.applied == 400 and proc.report.duplicates == 400
     assert actual_figures(aws_stack) == expected_figures(events)
+
+
+def test_quiet_days_share_their_weeks_segment_across_a_week_boundary(aws_stack: AwsStack) -> None:
+    # given a quiet stream: 60 events a day from Saturday 2019-10-05 to Monday 2019-10-07,
+    # the Monday in the next ISO week, on one partition key (one shard)
+    from ecom.events import Event, parse_fields
+    from ecom.realtime.query import MetricsReader
+    from ecom.stream.records import encode_event
+
+    events = []
+    for day in ("05", "06", "07"):
+        for i in range(60):
+            hh = "23" if day == "06" and i >= 30 else "00"
+            row = (f"2019-10-{day} {hh}:{i % 60:02d}:00 UTC", ("view", "cart", "purchase")[i % 3],
+                   str(2000 + i), "1602943681873052386", "", f"brand-{i % 4}", "-1.00" if i == 5 else f"{i}.50",
+                   str(700 + i), f"s{day}{i % 9}")  # fmt: skip
+            outcome = parse_fields(row)
+            assert isinstance(outcome, Event)
+            events.append(outcome)
+    kinesis = aws_stack.client("kinesis")
+
+    def put_all() -> None:
+        data = b"".join(encode_event(e) for e in events)
+        kinesis.put_record(StreamName=aws_stack.stream, Data=data, PartitionKey="one")
+
+    put_all()
+    proc = processor(aws_stack)
+    poller(aws_stack, proc).run()
+    # then one item per week (no day partition at all), the weeks' days told apart by their tags
+    dynamodb = aws_stack.client("dynamodb")
+    items = dynamodb.scan(TableName=metrics_table(aws_stack))["Items"]
+    segments = sorted(i["pk"]["S"] for i in items if i["sk"]["S"].startswith("s#"))
+    assert segments == ["w#2019-W40", "w#2019-W41"]
+    assert proc.report.writes == 2 + 1  # the two segments and the latest event time
+    assert actual_figures(aws_stack) == expected_figures(events)
+    r = MetricsReader(dynamodb, metrics_table(aws_stack))
+    sunday = r.totals(_utc("2019-10-06T00:00"), _utc("2019-10-07T00:00"), "hour")
+    per_hour = [sum(b["events"].values()) for b in sunday["buckets"]]
+    assert [n for n in per_hour if n] == [30, 30] and per_hour[0] == per_hour[23] == 30
+    # the last 30 minutes from Monday 00:10 reach back into Sunday, in the week before
+    active = r.active(_utc("2019-10-07T00:10"))
+    window = {e.user_id for e in events if "2019-10-06 23:41" <= e.event_time < "2019-10-07 00:11"}
+    assert active["users_30m"] == len(window) == 19 + 11
+    # when the same record comes again to a processor with nothing in memory: every copy is
+    # found in its week's segment
+    put_all()
+    fresh = processor(aws_stack)
+    poller(aws_stack, fresh).run()
+    assert fresh.report.applied == 0 and fresh.report.duplicates == len(events)
+    assert actual_figures(aws_stack) == expected_figures(events)
+
+
+def _utc(text: str) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

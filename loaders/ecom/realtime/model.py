@@ -5,6 +5,9 @@ One DynamoDB table, keys ``pk`` (partition) and ``sk`` (sort), all UTC event tim
 =================  ===========================  ===============================================
 pk                 sk                           holds
 =================  ===========================  ===============================================
+``w#<week>``       ``s#<shard id>#W``           a week's segment: as below, each entry and
+                                                counter name starting with the day's tag (ISO
+                                                weekday, ``1`` = Monday)
 ``d#<day>``        ``s#<shard id>#<cell>``      a segment: the figures of the events one shard
                                                 applied to it (below)
 ``pos#<stream>``   ``<shard id>``               ``seq``: a sequence number the shard's events
@@ -22,11 +25,12 @@ per category ``c|<code>|<metric>``, brand ``b|<brand>|<metric>`` and product
 and ``expires_at`` (TTL).
 
 Which segment an event goes to depends on how busy its time is. The **cells** of an event
-time, coarse to fine, are the day ``D``, the hour ``H<HH>``, the ten minutes ``T<HH><M>`` and
-the minute ``M<HHMM>.<k>`` (``k`` = 0, 1, ... when one minute outgrows an item). An event
-goes to the coarsest of its cells whose segment is not full (``SEGMENT_BYTES``): a quiet day
-is one item, a busy one spreads over hours, ten minutes and minutes by itself. A day's
-figures are the sum of its segments: one ``Query`` on ``d#<day>``.
+time, coarse to fine, are the ISO week ``W`` (in the week's partition), the day ``D``, the
+hour ``H<HH>``, the ten minutes ``T<HH><M>`` and the minute ``M<HHMM>.<k>`` (``k`` = 0, 1, ...
+when one minute outgrows an item). An event goes to the coarsest of its cells whose segment
+is not full (``SEGMENT_BYTES``): a quiet week is one item per shard, a busy day spreads over
+hours, ten minutes and minutes by itself. A day's figures are the sum of its segments and of
+its part of its week's: one ``Query`` on ``d#<day>`` and one on ``w#<week>``.
 
 Counters (``METRICS``): events per type, ``units`` (purchases at a price >= 0, as the marts
 count them), ``rev`` (revenue in cents, purchases at a price > 0) and ``neg`` (purchases at a
@@ -35,6 +39,9 @@ negative price, counted apart). Categories are keyed by ``category_code`` and br
 """
 
 from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
 
 from ecom.events import EVENT_TYPES, Event
 
@@ -56,6 +63,9 @@ SEGMENT_BYTES = 64_000
 RETENTION_SECONDS = 35 * 86_400
 LATEST_KEY = ("latest", "latest")
 SEGMENT_PREFIX = "s#"
+#: The coarsest cell: a week, in a partition of its own (``w#<ISO year>-W<week>``).
+WEEK_CELL = "W"
+WEEK_SUFFIX = f"#{WEEK_CELL}"
 
 Key = tuple[str, str]
 
@@ -64,14 +74,28 @@ def day_pk(day: str) -> str:
     return f"d#{day}"
 
 
+@lru_cache(maxsize=4096)
+def week_of(day: str) -> tuple[str, str]:
+    """``(partition of the day's week, the day's tag)``: ``("w#2019-W40", "2")`` for
+    2019-10-01, a Tuesday (ISO weeks, Monday = 1)."""
+    year, week, weekday = date.fromisoformat(day).isocalendar()
+    return f"w#{year}-W{week:02d}", str(weekday)
+
+
+def week_days(pk: str) -> dict[str, str]:
+    """The days of a week partition by their tags: ``{"1": "2019-09-30", ...}``."""
+    year, week = pk[2:].split("-W")
+    return {str(d): date.fromisocalendar(int(year), int(week), d).isoformat() for d in range(1, 8)}
+
+
 def position_key(stream: str, shard_id: str) -> Key:
     return (f"pos#{stream}", shard_id)
 
 
-def cells(event_time: str) -> tuple[str, str, str, str]:
+def cells(event_time: str) -> tuple[str, str, str, str, str]:
     """The cells of an event time, coarse to fine; the minute's is its first part (``.0``)."""
     hh, mm = event_time[11:13], event_time[14:16]
-    return ("D", f"H{hh}", f"T{hh}{mm[0]}", f"M{hh}{mm}.0")
+    return (WEEK_CELL, "D", f"H{hh}", f"T{hh}{mm[0]}", f"M{hh}{mm}.0")
 
 
 def next_part(cell: str) -> str:
@@ -81,7 +105,13 @@ def next_part(cell: str) -> str:
 
 
 def segment_key(day: str, shard_id: str, cell: str) -> Key:
-    return (day_pk(day), f"{SEGMENT_PREFIX}{shard_id}#{cell}")
+    pk = week_of(day)[0] if cell == WEEK_CELL else day_pk(day)
+    return (pk, f"{SEGMENT_PREFIX}{shard_id}#{cell}")
+
+
+def is_week(key: Key) -> bool:
+    """Whether a segment is a week's (its entries and counter names carry a day tag)."""
+    return key[1].endswith(WEEK_SUFFIX)
 
 
 def seen_id(event_id: str) -> str:
@@ -133,12 +163,15 @@ def signature(event: Event) -> Signature:
     return ("purchase", category, brand, event.product_id, (c > 0) - (c < 0))
 
 
-def counters_of(sig: Signature, events: int, cents_sum: int) -> list[tuple[str, int]]:
+def counters_of(
+    sig: Signature, events: int, cents_sum: int, tag: str = ""
+) -> list[tuple[str, int]]:
     """The counters ``events`` events of one signature add (``cents_sum``: their prices).
 
     The shop, its category and its brand count the type, ``units`` (a purchase at a price >=
     0) and ``rev`` (the cents of purchases at a price > 0); ``neg`` (a purchase at a negative
-    price) is the shop's alone; the product counts ``purchases``, ``units`` and ``rev``."""
+    price) is the shop's alone; the product counts ``purchases``, ``units`` and ``rev``. In a
+    week's segment every name starts with the day's ``tag``."""
     event_type, category, brand, product, sign = sig
     shop = [(event_type, events)]
     if event_type == "purchase" and sign >= 0:
@@ -146,11 +179,13 @@ def counters_of(sig: Signature, events: int, cents_sum: int) -> list[tuple[str, 
     if sign > 0:
         shop.append(("rev", cents_sum))
     out: list[tuple[str, int]] = []
+    c, b = f"{tag}c{SEP}{category}{SEP}", f"{tag}b{SEP}{brand}{SEP}"
     for name, n in shop:
-        out += [(name, n), (f"c{SEP}{category}{SEP}{name}", n), (f"b{SEP}{brand}{SEP}{name}", n)]
+        out += [(tag + name, n), (c + name, n), (b + name, n)]
     if product is not None:
         if sign < 0:
-            out.append(("neg", events))
-        out.append((f"p{SEP}{product}{SEP}purchases", events))
-        out += [(f"p{SEP}{product}{SEP}{name}", n) for name, n in shop[1:]]
+            out.append((tag + "neg", events))
+        p = f"{tag}p{SEP}{product}{SEP}"
+        out.append((p + "purchases", events))
+        out += [(p + name, n) for name, n in shop[1:]]
     return out

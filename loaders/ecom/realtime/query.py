@@ -1,8 +1,9 @@
 """Reading the live KPIs back: the functions behind ``GET /metrics/...`` (docs/realtime.md).
 
-Every figure of one UTC day is in the segments of the partition ``d#<day>``
-(:mod:`ecom.realtime.model`), so each answer is one ``Query`` per day touched, summing the
-day's segments (projected on the attribute the answer needs). Money is a decimal string
+Every figure of one UTC day is in the segments of the partition ``d#<day>`` and in the day's
+part of its week's segments (``w#<week>``, entries tagged by day; :mod:`ecom.realtime.model`),
+so each answer is one ``Query`` per day and one per week touched, summing the day's segments
+(projected on the attribute the answer needs). Money is a decimal string
 (``"123.45"``) computed from integer cents, never a float. Bad input raises
 :class:`QueryError` (the API answers it with a 400 and its reason).
 """
@@ -15,7 +16,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ecom.events import EVENT_TYPES
-from ecom.realtime.model import LATEST_KEY, METRICS, SEGMENT_PREFIX, SEP, day_pk, parse_entry
+from ecom.realtime.model import (
+    LATEST_KEY,
+    METRICS,
+    SEGMENT_PREFIX,
+    SEP,
+    day_pk,
+    parse_entry,
+    week_days,
+    week_of,
+)
 
 GRAINS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 #: Most buckets one totals request may ask for (a day of minutes, a month of hours, a year of days).
@@ -92,19 +102,41 @@ def _figures(numbers: dict[str, int], prefix: str = "") -> dict[str, Any]:
     }
 
 
+def _day_part(item: dict[str, Any], attribute: str, tag: str) -> dict[str, Any]:
+    """A week's segment as one day's segment: the entries (``ev``, ``act``) or counters
+    (``c``) whose names start with the day's tag, the tag removed."""
+    n = len(tag)
+    if attribute == "c":
+        counters = json.loads(item.get("c", {}).get("S", "{}"))
+        mine = {k[n:]: v for k, v in counters.items() if k.startswith(tag)}
+        return {"sk": item["sk"], "c": {"S": json.dumps(mine)}}
+    entries = [e[n:] for e in item.get(attribute, {}).get("SS", []) if e.startswith(tag)]
+    return {"sk": item["sk"], attribute: {"SS": entries}}
+
+
 class MetricsReader:
     """Queries over the metrics table (``dynamodb`` is a boto3 client)."""
 
     def __init__(self, dynamodb: Any, table: str) -> None:
         self.dynamodb = dynamodb
         self.table = table
+        self._weeks: dict[tuple[str, str], list[dict[str, Any]]] = {}  # read once per reader
 
     def _segments(self, day: str, attribute: str) -> list[dict[str, Any]]:
-        """The day's segments (every shard's), each with ``sk`` and ``attribute`` only."""
+        """The day's segments (every shard's), each with ``sk`` and ``attribute`` only: those of
+        its partition, and its part of its week's segments (entries and counter names of the
+        day, without their day tag)."""
+        week, tag = week_of(day)
+        if (week, attribute) not in self._weeks:
+            self._weeks[(week, attribute)] = self._query(week, attribute)
+        own = [_day_part(item, attribute, tag) for item in self._weeks[(week, attribute)]]
+        return own + self._query(day_pk(day), attribute)
+
+    def _query(self, pk: str, attribute: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-            "ExpressionAttributeValues": {":pk": {"S": day_pk(day)}, ":p": {"S": SEGMENT_PREFIX}},
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": SEGMENT_PREFIX}},
             "ProjectionExpression": "sk, #a",
             "ExpressionAttributeNames": {"#a": attribute},
         }
@@ -292,12 +324,21 @@ class MetricsReader:
             "ProjectionExpression": "pk",
         }
         out: set[str] = set()
+        weeks: set[str] = set()
         while True:
             resp = self.dynamodb.scan(**kwargs)
-            out.update(i["pk"]["S"][2:] for i in resp.get("Items", []))
+            for item in resp.get("Items", []):
+                pk = item["pk"]["S"]
+                (weeks if pk.startswith("w#") else out).add(pk)
             if not resp.get("LastEvaluatedKey"):
-                return sorted(out)
+                break
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        days = {pk[2:] for pk in out}
+        for week in weeks:  # the days with counters in a week's segments, by their tags
+            tags = week_days(week)
+            for item in self._query(week, "c"):
+                days.update(tags[name[0]] for name in json.loads(item["c"]["S"]))
+        return sorted(days)
 
     def day_figures(self, day: str) -> dict[str, Any]:
         """A day's raw figures: shop totals, and per category and brand (integers, cents)."""

@@ -8,10 +8,10 @@ The scheme (the argument is in docs/realtime.md):
    record put twice by the producer and the data's own exact duplicate rows all land on the
    shard of the first. The processor keeps the segments it reads and writes in memory: the ids
    in their ``ev``, their counters, version and ``full`` flag.
-2. **Where an event's id can be.** An event goes to the coarsest of its cells (day, hour, ten
-   minutes, minute parts) whose segment is not full, and a segment is only created once the
+2. **Where an event's id can be.** An event goes to the coarsest of its cells (week, day, hour,
+   ten minutes, minute parts) whose segment is not full, and a segment is only created once the
    coarser one is full (segments are committed coarse to fine). So every copy of an event walks
-   the same chain of segments, from the day down to the first one that is not full, and its id
+   the same chain of segments, from the week down to the first one that is not full, and its id
    is in one of them if it was applied. A segment is read (consistent read) the first time the
    chain needs it; after that, memory answers.
 3. **One conditional transaction.** The events not seen are applied with ``TransactWriteItems``:
@@ -53,11 +53,13 @@ from ecom.realtime.model import (
     cents,
     counters_of,
     entry,
+    is_week,
     next_part,
     position_key,
     seen_id,
     segment_key,
     signature,
+    week_of,
 )
 
 #: TransactWriteItems takes at most 100 items; one place is kept for the shard position.
@@ -79,7 +81,7 @@ _RETRYABLE = {
 }
 _RETRYABLE_REASONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
 SEQ_WIDTH = 64  # sequence numbers are compared as zero-padded strings
-_LEVEL = {"D": 0, "H": 1, "T": 2, "M": 3}
+_LEVEL = {"W": 0, "D": 1, "H": 2, "T": 3, "M": 4}
 
 
 class WriteFailed(RuntimeError):
@@ -135,7 +137,8 @@ class _Plan:
     events: list[Event] = field(default_factory=list)
     entries: set[str] = field(default_factory=set)
     acts: set[str] = field(default_factory=set)
-    sums: dict[Signature, list[int]] = field(default_factory=dict)  # [events, their cents]
+    # per (day tag, signature): [events, their cents]
+    sums: dict[tuple[str, Signature], list[int]] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # the counters the events add to
     ids: set[str] = field(default_factory=set)
     added_bytes: int = 0  # an upper bound of what the events add to the item
@@ -144,8 +147,8 @@ class _Plan:
     @property
     def counters(self) -> Counter[str]:
         out: Counter[str] = Counter()
-        for sig, (events, cents_sum) in self.sums.items():
-            for name, n in counters_of(sig, events, cents_sum):
+        for (tag, sig), (events, cents_sum) in self.sums.items():
+            for name, n in counters_of(sig, events, cents_sum, tag):
                 out[name] += n
         return out
 
@@ -154,11 +157,11 @@ def padded(seq: str) -> str:
     return seq.rjust(SEQ_WIDTH, "0")
 
 
-def _order(key: Key) -> tuple[str, int, str]:
-    """Coarse cells first (day, hour, ten minutes, minute parts), so that a finer segment is
-    never committed before the coarser one it overflows from."""
+def _order(key: Key) -> tuple[int, str, str]:
+    """Coarse cells first (week, day, hour, ten minutes, minute parts), so that a finer segment
+    is never committed before the coarser one it overflows from."""
     cell = key[1].rsplit("#", 1)[1]
-    return key[0], _LEVEL[cell[0]], cell
+    return _LEVEL[cell[0]], key[0], cell
 
 
 def _json(counters: Counter[str]) -> str:
@@ -244,11 +247,13 @@ class MetricsStore:
             while request:
                 resp = self._call("batch_get_item", RequestItems=request)
                 for item in resp.get("Responses", {}).get(self.table, []):
+                    key = (item["pk"]["S"], item["sk"]["S"])
+                    tag = 1 if is_week(key) else 0  # a week's entries start with a day tag
                     counters = item.get("c", {}).get("S", "{}")
                     counter_bytes = len(counters.encode("utf-8"))
-                    self._segments[(item["pk"]["S"], item["sk"]["S"])] = Segment(
+                    self._segments[key] = Segment(
                         version=int(item["ver"]["N"]) if "ver" in item else None,
-                        ids={e[:SEEN_DIGITS] for e in item.get("ev", {}).get("SS", [])},
+                        ids={e[tag : tag + SEEN_DIGITS] for e in item.get("ev", {}).get("SS", [])},
                         counters=Counter(json.loads(counters)),
                         entry_bytes=int(item.get("size", {}).get("N", counter_bytes))
                         - counter_bytes,
@@ -261,14 +266,14 @@ class MetricsStore:
         return len(keys)
 
     def _chain(self, event: Event, shard_id: str, planned: dict[Key, _Plan] | None) -> list[Key]:
-        """The event's segments from the day down to the first one not full (committed, or with
+        """The event's segments from the week down to the first one not full (committed, or with
         ``planned``, after this batch); stops early at a segment not in memory."""
         t = event.event_time
         day = t[:10]
-        day_cell, hour, ten, minute = cells(t)
+        week_cell, *finer = cells(t)
         out: list[Key] = []
-        cell: str | None = day_cell
-        fixed = [hour, ten, minute]
+        cell: str | None = week_cell
+        fixed = list(finer)
         while cell is not None:
             key = segment_key(day, shard_id, cell)
             out.append(key)
@@ -351,12 +356,17 @@ class MetricsStore:
         """Each event not seen to the segment it goes to; and how many were seen."""
         plans: dict[Key, _Plan] = {}
         duplicates = 0
-        chains: dict[str, list[Key]] = {}  # per minute of event time, until a segment fills
+        # per minute of event time, until a segment fills: the chain, and the day's tag when it
+        # ends in a week's segment
+        chains: dict[str, tuple[list[Key], str]] = {}
         for event in events:
             minute = event.event_time[:16]
-            chain = chains.get(minute)
-            if chain is None:
-                chain = chains[minute] = self._chain(event, shard_id, plans)
+            got = chains.get(minute)
+            if got is None:
+                chain = self._chain(event, shard_id, plans)
+                tag = week_of(minute[:10])[1] if is_week(chain[-1]) else ""
+                got = chains[minute] = (chain, tag)
+            chain, tag = got
             sid = seen_id(event.event_id)
             seen = False
             for k in chain:
@@ -372,22 +382,23 @@ class MetricsStore:
                 plan = plans[key] = _Plan()
             plan.events.append(event)
             plan.ids.add(sid)
-            text = entry(event)
+            text = tag + entry(event)
             plan.entries.add(text)
             added = len(text) + 1
             for act in activity(event):
+                act = tag + act
                 if act not in plan.acts:
                     plan.acts.add(act)
                     added += len(act.encode("utf-8")) + 1
             sig = signature(event)
             price = cents(event.price) if sig[3] is not None else 0
-            sums = plan.sums.get(sig)
+            sums = plan.sums.get((tag, sig))
             if sums is None:
-                plan.sums[sig] = [1, price]
+                plan.sums[(tag, sig)] = [1, price]
                 committed = self._segments[key].counters
                 new = [
                     name
-                    for name, _ in counters_of(sig, 1, price)
+                    for name, _ in counters_of(sig, 1, price, tag)
                     if name not in committed and name not in plan.names
                 ]
                 plan.names.update(new)
