@@ -295,10 +295,16 @@ class MetricsStore:
         minutes = list({e.event_time[:16]: e for e in events}.values())  # one event a minute
         while True:
             missing = set()
+            coarse = set()  # days whose chain ends at their week's or day's segment
             for event in minutes:
+                day = event.event_time[:10]
+                if day in coarse:
+                    continue
                 last = self._chain(event, shard_id, None)[-1]
                 if last not in self._segments:
                     missing.add(last)
+                if is_week(last) or last[1].endswith("#D"):
+                    coarse.add(day)
             if not missing:
                 return reads
             reads += self._load(missing)
@@ -356,16 +362,17 @@ class MetricsStore:
         """Each event not seen to the segment it goes to; and how many were seen."""
         plans: dict[Key, _Plan] = {}
         duplicates = 0
-        # per minute of event time, until a segment fills: the chain, and the day's tag when it
-        # ends in a week's segment
+        # until a segment fills: the chain, and the day's tag when it ends in a week's segment,
+        # per day when it ends in the week's or the day's segment, else per minute
         chains: dict[str, tuple[list[Key], str]] = {}
         for event in events:
-            minute = event.event_time[:16]
-            got = chains.get(minute)
+            day, minute = event.event_time[:10], event.event_time[:16]
+            got = chains.get(day) or chains.get(minute)
             if got is None:
                 chain = self._chain(event, shard_id, plans)
-                tag = week_of(minute[:10])[1] if is_week(chain[-1]) else ""
-                got = chains[minute] = (chain, tag)
+                week = is_week(chain[-1])
+                got = (chain, week_of(day)[1] if week else "")
+                chains[day if week or chain[-1][1].endswith("#D") else minute] = got
             chain, tag = got
             sid = seen_id(event.event_id)
             seen = False
