@@ -15,8 +15,7 @@
 
         lookback as (
 
-            select cast(min(run_limits.rebuild_date) as timestamp) as start_at
-            from {{ ref('int_run_limits') }} as run_limits
+            select cast({{ ecom_first_rebuild_day() }} as timestamp) as start_at
 
         ),
 

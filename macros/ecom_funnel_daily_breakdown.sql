@@ -19,7 +19,7 @@ fct_sessions as (
 
     select * from {{ ref('fct_sessions') }}
     {% if is_incremental() -%}
-        where session_date in (select run_limits.rebuild_date from {{ ref('int_run_limits') }} as run_limits)
+        where session_date in {{ ecom_rebuild_days() }}
     {%- endif %}
 
 ),
@@ -39,7 +39,7 @@ session_groups as (
     {% if is_incremental() -%}
         -- a session starting on a rebuilt day has all its events on or after the first one
         where
-            event_date >= (select min(run_limits.rebuild_date) from {{ ref('int_run_limits') }} as run_limits)
+            event_date >= {{ ecom_first_rebuild_day() }}
             and session_id in (select fct_sessions.session_id from fct_sessions)
     {%- endif %}
     group by session_id, {{ expression }}

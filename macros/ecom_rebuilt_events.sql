@@ -11,9 +11,7 @@
     select * from {{ ref('stg_events') }}
     {% if is_incremental() -%}
         where
-            event_date >= (select min(run_limits.{{ limits_column }}) from {{ ref('int_run_limits') }} as run_limits)
-            and {{ period_expression }} in (
-                select run_limits.{{ limits_column }} from {{ ref('int_run_limits') }} as run_limits
-            )
+            event_date >= {{ ecom_first_rebuild_day(limits_column) }}
+            and {{ period_expression }} in {{ ecom_rebuild_days(limits_column) }}
     {%- endif %}
 {% endmacro %}

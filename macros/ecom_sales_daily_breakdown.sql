@@ -19,7 +19,7 @@ fct_orders as (
 
     select * from {{ ref('fct_orders') }}
     {% if is_incremental() -%}
-        where order_date in (select run_limits.rebuild_date from {{ ref('int_run_limits') }} as run_limits)
+        where order_date in {{ ecom_rebuild_days() }}
     {%- endif %}
 
 ),
@@ -36,7 +36,7 @@ purchases as (
     where
         event_type = 'purchase'
     {% if is_incremental() %}
-        and event_date >= (select min(run_limits.rebuild_date) from {{ ref('int_run_limits') }} as run_limits)
+        and event_date >= {{ ecom_first_rebuild_day() }}
         and session_id in (select fct_orders.session_id from fct_orders)
     {% endif %}
 

@@ -13,9 +13,7 @@
     {%- set limits_column = config.get('limits_column', 'rebuild_date') -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
-    where {{ day_column }} in (
-        select run_limits.{{ limits_column }} from {{ ref('int_run_limits') }} as run_limits
-    );
+    where {{ day_column }} in {{ ecom_rebuild_days(limits_column) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}

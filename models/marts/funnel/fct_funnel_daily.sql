@@ -38,17 +38,11 @@ days as (
 
 {% if is_incremental() %}
 
-int_run_limits as (
-
-    select * from {{ ref('int_run_limits') }}
-
-),
-
 days_to_build as (
 
     select days.date_day
     from days
-    where days.date_day in (select int_run_limits.rebuild_date from int_run_limits)
+    where days.date_day in {{ ecom_rebuild_days() }}
 
 ),
 

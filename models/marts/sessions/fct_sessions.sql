@@ -49,10 +49,7 @@ session_events as (
     from {{ ref('int_events_sessionized') }}
     where
         not is_session_inferred
-        and event_at >= (
-            select cast(min(run_limits.rebuild_date) as timestamp)
-            from {{ ref('int_run_limits') }} as run_limits
-        )
+        and event_at >= cast({{ ecom_first_rebuild_day() }} as timestamp)
         and session_id in (select changed_sessions.session_id from changed_sessions)
 
     union all
