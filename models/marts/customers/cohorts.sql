@@ -19,9 +19,9 @@ fct_sessions as (
 
 ),
 
-fct_orders as (
+int_customer_order_months as (
 
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_customer_order_months') }}
 
 ),
 
@@ -54,34 +54,22 @@ active_months as (
 
 ),
 
-order_months as (
-
-    select
-        user_id,
-        cast({{ dbt.date_trunc('month', 'ordered_at') }} as date) as activity_month,
-        count(*) as orders,
-        sum(revenue) as revenue
-    from fct_orders
-    group by user_id, cast({{ dbt.date_trunc('month', 'ordered_at') }} as date)
-
-),
-
 activity as (
 
     select
         first_months.cohort_month,
         active_months.activity_month,
         count(*) as active_users,
-        count(order_months.user_id) as buyers,
-        sum(coalesce(order_months.orders, 0)) as orders,
-        sum(coalesce(order_months.revenue, 0)) as revenue
+        count(int_customer_order_months.user_id) as buyers,
+        sum(coalesce(int_customer_order_months.orders, 0)) as orders,
+        sum(coalesce(int_customer_order_months.revenue, 0)) as revenue
     from active_months
     inner join first_months
         on active_months.user_id = first_months.user_id
-    left join order_months
+    left join int_customer_order_months
         on
-            active_months.user_id = order_months.user_id
-            and active_months.activity_month = order_months.activity_month
+            active_months.user_id = int_customer_order_months.user_id
+            and active_months.activity_month = int_customer_order_months.order_month
     group by first_months.cohort_month, active_months.activity_month
 
 ),

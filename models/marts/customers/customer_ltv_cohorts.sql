@@ -10,15 +10,15 @@
 
 with
 
-fct_orders as (
-
-    select * from {{ ref('fct_orders') }}
-
-),
-
 int_customer_orders as (
 
     select * from {{ ref('int_customer_orders') }}
+
+),
+
+int_customer_order_months as (
+
+    select * from {{ ref('int_customer_order_months') }}
 
 ),
 
@@ -41,8 +41,8 @@ cohort_sizes as (
 
 order_months as (
 
-    select distinct cast({{ dbt.date_trunc('month', 'ordered_at') }} as date) as order_month
-    from fct_orders
+    select distinct order_month
+    from int_customer_order_months
 
 ),
 
@@ -60,18 +60,17 @@ cohort_months as (
 
 cohort_orders as (
 
+    -- one int_customer_order_months row per buyer and month
     select
         int_customer_orders.first_order_month,
-        cast({{ dbt.date_trunc('month', 'fct_orders.ordered_at') }} as date) as order_month,
-        count(distinct fct_orders.user_id) as buyers,
-        count(*) as orders,
-        sum(fct_orders.revenue) as revenue
-    from fct_orders
+        int_customer_order_months.order_month,
+        count(*) as buyers,
+        sum(int_customer_order_months.orders) as orders,
+        sum(int_customer_order_months.revenue) as revenue
+    from int_customer_order_months
     inner join int_customer_orders
-        on fct_orders.user_id = int_customer_orders.user_id
-    group by
-        int_customer_orders.first_order_month,
-        cast({{ dbt.date_trunc('month', 'fct_orders.ordered_at') }} as date)
+        on int_customer_order_months.user_id = int_customer_orders.user_id
+    group by int_customer_orders.first_order_month, int_customer_order_months.order_month
 
 ),
 
