@@ -14,6 +14,7 @@ from realtime_helpers import (
     ThrottleDynamo,
     actual_figures,
     distinct_events,
+    esm_record,
     expected_figures,
     metrics_table,
     poller,
@@ -76,6 +77,40 @@ def test_redelivery_after_a_crash_between_the_dynamodb_write_and_the_checkpoint(
     else:  # the committed batch came again whole: its events were recognised by their ids
         assert second.report.records_skipped == 0
     assert first.report.applied + second.report.applied == len(events)
+    assert actual_figures(aws_stack) == expected_figures(events.values())
+
+
+def test_the_position_is_read_once_per_shard_then_known(
+    aws_stack: AwsStack, events: dict[str, Event]
+) -> None:
+    # given a processor that writes the position with every batch, over many small batches
+    dynamodb = aws_stack.client("dynamodb")
+    reads: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key", {}).get("pk", {}).get("S", "").startswith("pos#"):
+            reads.append(params["Key"]["sk"]["S"])
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.GetItem", count)
+    proc = processor(aws_stack, dynamodb=dynamodb, position_every=0)
+    esm = poller(aws_stack, proc, batch_size=5)
+    esm.run()
+    # then each shard's position was read once (by its first batch), not once a batch
+    assert esm.report.invocations > 10
+    assert sorted(reads) == sorted(set(reads)) and 1 <= len(reads) <= 2
+    assert proc.report.applied == len(events)
+    # and the same processor skips a batch delivered again by the position it wrote, unread
+    kinesis = aws_stack.client("kinesis")
+    shard = reads[0]
+    it = kinesis.get_shard_iterator(
+        StreamName=aws_stack.stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = kinesis.get_records(ShardIterator=it, Limit=3)["Records"]
+    arn = kinesis.describe_stream_summary(StreamName=aws_stack.stream)["StreamDescriptionSummary"]
+    batch = [esm_record(arn["StreamARN"], shard, r["SequenceNumber"], r["Data"]) for r in records]
+    before = proc.report.records_skipped
+    assert proc({"Records": batch}) == {"batchItemFailures": []}
+    assert proc.report.records_skipped - before == len(batch) and len(reads) <= 2
     assert actual_figures(aws_stack) == expected_figures(events.values())
 
 

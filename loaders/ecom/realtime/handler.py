@@ -79,6 +79,11 @@ class Processor:
         self._store_options = store
         self._stores: dict[str, MetricsStore] = {}
         self._lock = threading.Lock()  # the local poller calls shards from threads at once
+        # Held by one shard at a time while it decodes and plans (never while it waits on AWS):
+        # Python runs one thread's code at a time anyway, and two shards sharing it finish their
+        # work together, then wait for DynamoDB together; taking turns, the first one's write
+        # is on its way while the second computes.
+        self._compute = threading.Lock()
 
     def store(self, shard_id: str) -> MetricsStore:
         """The shard's store, with its own memory of segments: on AWS every shard's batches go
@@ -86,7 +91,8 @@ class Processor:
         with self._lock:
             store = self._stores.get(shard_id)
             if store is None:
-                store = MetricsStore(self.dynamodb, self.table, **self._store_options)
+                options = {"compute": self._compute, **self._store_options}
+                store = MetricsStore(self.dynamodb, self.table, **options)
                 self._stores[shard_id] = store
             return store
 
@@ -124,7 +130,8 @@ class Processor:
             records = todo
         if not records:
             return None
-        decoded = [decode(r) for r in records]
+        with self._compute:
+            decoded = [decode(r) for r in records]
         first_seq = decoded[0].sequence_number
         try:
             keys = [self._quarantine(stream, shard_id, d) for d in decoded if d.quarantined]

@@ -36,6 +36,7 @@ import random
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -190,6 +191,7 @@ class MetricsStore:
         max_cached_ids: int = MAX_CACHED_IDS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        compute: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.dynamodb = dynamodb
         self.table = table
@@ -202,16 +204,22 @@ class MetricsStore:
         self.max_cached_ids = max_cached_ids
         self.sleep = sleep
         self.clock = clock
+        # held while planning a batch (not while waiting on DynamoDB)
+        self.compute = compute or nullcontext()
         self._segments: OrderedDict[Key, Segment] = OrderedDict()
         self._started = clock()  # the first position is written position_every after this
         self._position_written: dict[tuple[str, str], float] = {}
+        self._positions: dict[tuple[str, str], str | None] = {}  # as read, then as written
         self._latest_minute = ""
         self._throttled = 0
 
     # -- reads ---------------------------------------------------------------------------------
 
     def position(self, stream: str, shard_id: str) -> str | None:
-        """The sequence number the shard's events are applied up to (unpadded), or None."""
+        """The sequence number the shard's events are applied up to (unpadded), or None: read
+        once, then as this store moves it (the shard's only writer)."""
+        if (stream, shard_id) in self._positions:
+            return self._positions[(stream, shard_id)]
         pk, sk = position_key(stream, shard_id)
         item = self._call(
             "get_item",
@@ -219,9 +227,9 @@ class MetricsStore:
             Key={"pk": {"S": pk}, "sk": {"S": sk}},
             ConsistentRead=True,
         ).get("Item")
-        if not item or "seq" not in item:
-            return None
-        return str(item["seq"]["S"]).lstrip("0") or "0"
+        seq = (str(item["seq"]["S"]).lstrip("0") or "0") if item and "seq" in item else None
+        self._positions[(stream, shard_id)] = seq
+        return seq
 
     def _load(self, keys: set[Key]) -> int:
         """Read segments into memory (consistent reads); absent ones are remembered as absent."""
@@ -326,7 +334,8 @@ class MetricsStore:
         with_position = last_seq is not None and due >= self.position_every
         for _ in range(50):
             result.reads += self._prefetch(pending, shard_id)
-            plans, duplicates = self._plan(pending, shard_id)
+            with self.compute:
+                plans, duplicates = self._plan(pending, shard_id)
             result.duplicates += duplicates
             pending = [e for plan in plans.values() for e in plan.events]
             groups = self._groups(plans)
@@ -338,8 +347,9 @@ class MetricsStore:
                     seq = last_seq if (last and with_position) else None
                     try:
                         self._commit(group, plans, stream, shard_id, seq, result)
-                    except _PositionAhead:
+                    except _PositionAhead:  # moved by another writer: read it again next time
                         with_position = False
+                        self._positions.pop((stream, shard_id), None)
                         self._commit(group, plans, stream, shard_id, None, result)
                     done = {id(e) for key in group for e in plans[key].events}
                     pending = [e for e in pending if id(e) not in done]
@@ -350,6 +360,7 @@ class MetricsStore:
                 continue
             if with_position:
                 self._position_written[(stream, shard_id)] = now
+                self._positions[(stream, shard_id)] = last_seq
             result.throttled += self._throttled
             self._throttled = 0
             if result.applied:
@@ -435,16 +446,10 @@ class MetricsStore:
             groups.append(group)
         return groups
 
-    def _commit(
-        self,
-        group: list[Key],
-        plans: dict[Key, _Plan],
-        stream: str,
-        shard_id: str,
-        last_seq: str | None,
-        result: ApplyResult,
-    ) -> None:
-        """One transaction: the group's segments, and the position."""
+    def _updates(
+        self, group: list[Key], plans: dict[Key, _Plan]
+    ) -> tuple[list[dict[str, Any]], list[tuple[Key, Segment]]]:
+        """The group's segment updates, and each segment as it will be once they commit."""
         expires = str(int(self.clock()) + RETENTION_SECONDS)
         items: list[dict[str, Any]] = []
         after: list[tuple[Key, Segment]] = []
@@ -491,6 +496,19 @@ class MetricsStore:
                 update["ExpressionAttributeValues"][":old"] = {"N": str(old.version)}
             items.append({"Update": update})
             after.append((key, new))
+        return items, after
+
+    def _commit(
+        self,
+        group: list[Key],
+        plans: dict[Key, _Plan],
+        stream: str,
+        shard_id: str,
+        last_seq: str | None,
+        result: ApplyResult,
+    ) -> None:
+        """One transaction: the group's segments, and the position."""
+        items, after = self._updates(group, plans)
         position_index = None
         if last_seq is not None:
             pk, sk = position_key(stream, shard_id)
