@@ -111,3 +111,38 @@ def test_a_slow_batch_on_one_shard_does_not_hold_up_the_other(aws_stack: AwsStac
     assert waited == [True]
     assert len(handled) == 2 and len(first) == 2
     assert actual_figures(aws_stack) == expected_figures(events)
+
+
+def test_one_client_per_service_and_s3_only_once_something_is_quarantined(
+    aws_stack: AwsStack,
+) -> None:
+    # given ecom realtime's processor and poller on the stack, counting the clients made
+    from types import SimpleNamespace
+
+    from ecom.realtime.cli import make_realtime
+
+    made: list[str] = []
+
+    def client(service: str) -> Any:
+        made.append(service)
+        return aws_stack.client(service)
+
+    res = SimpleNamespace(
+        stream=aws_stack.stream,
+        bucket=aws_stack.bucket,
+        checkpoint_table=aws_stack.checkpoint_table,
+        metrics_table=aws_stack.outputs["MetricsTableName"],
+    )
+    kinesis = aws_stack.client("kinesis")
+    events = _one_record_per_shard(aws_stack, kinesis)
+    run = make_realtime(client, res, retry_delay=0.001)
+    run.poller.run(until_caught_up=True)
+    # then clean records need one DynamoDB and one Kinesis client, and no S3 client
+    assert sorted(made) == ["dynamodb", "kinesis"]
+    assert run.processor.report.applied == len(events)
+    # when a poison record comes: S3 is made once, for its quarantine object
+    kinesis.put_record(StreamName=aws_stack.stream, Data=b"not,an,event", PartitionKey="k")
+    run.poller.run(until_caught_up=True)
+    assert sorted(made) == ["dynamodb", "kinesis", "s3"]
+    assert run.processor.report.quarantined == 1
+    assert len(run.processor.report.quarantine_keys) == 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,22 @@ def client(service: str, *, config: Any = None, target_: Target | None = None) -
     if config is not None:
         kwargs["config"] = config
     return session.client(service, **kwargs)
+
+
+class LazyClient:
+    """A client made when it is first used: making one costs tens of milliseconds (S3's
+    service model is large), and some clients are only needed when something goes wrong."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+        self._made = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._made:
+            if self._client is None:
+                self._client = self._make()
+        return getattr(self._client, name)
 
 
 @dataclass(frozen=True)

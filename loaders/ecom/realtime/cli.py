@@ -48,14 +48,22 @@ def make_realtime(
 ) -> RealtimeRun:
     """The processor and its local event source mapping on ``res`` (clients from ``client``);
     ``config``: fields of :class:`ecom.realtime.poller.PollerConfig`."""
+    from ecom.aws.session import LazyClient
     from ecom.realtime.handler import Processor
     from ecom.realtime.poller import Poller
 
-    processor = Processor(
-        client("dynamodb"), client("s3"), table=res.metrics_table, bucket=res.bucket
-    )
+    # one client per service for the processor and the poller; S3 only takes quarantined
+    # records and dead letters, so it is made if one comes
+    made: dict[str, Any] = {"s3": LazyClient(lambda: client("s3"))}
+
+    def once(service: str) -> Any:
+        if service not in made:
+            made[service] = client(service)
+        return made[service]
+
+    processor = Processor(once("dynamodb"), once("s3"), table=res.metrics_table, bucket=res.bucket)
     poller = Poller.on(
-        client, res, handler=processor, config=PollerConfig(**config), progress=progress
+        once, res, handler=processor, config=PollerConfig(**config), progress=progress
     )
     return RealtimeRun(processor, poller)
 

@@ -208,12 +208,13 @@ def processor_from_environment() -> Processor:
 
     config = Config(retries={"mode": "standard", "max_attempts": 3})
     from ecom import settings
+    from ecom.aws.session import LazyClient
 
     table, bucket = settings.get().metrics_table, settings.get().bucket
     if table and bucket:
         return Processor(
             boto3.client("dynamodb", config=config),
-            boto3.client("s3", config=config),
+            LazyClient(lambda: boto3.client("s3", config=config)),
             table=table,
             bucket=bucket,
         )
@@ -222,7 +223,7 @@ def processor_from_environment() -> Processor:
     res = session.resources()
     return Processor(
         session.client("dynamodb", config=config),
-        session.client("s3", config=config),
+        LazyClient(lambda: session.client("s3", config=config)),
         table=res.metrics_table,
         bucket=res.bucket,
     )
