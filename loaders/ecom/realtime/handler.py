@@ -67,6 +67,28 @@ class ProcessReport:
         return out
 
 
+class _Turn:
+    """A shard's turn to compute: taken before its batch is decoded, given up when the batch
+    first waits on DynamoDB (its first write, or a pause to retry: ``done``) or ends."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+        self.held = False
+
+    def __enter__(self) -> _Turn:
+        self.lock.acquire()
+        self.held = True
+        return self
+
+    def done(self) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+    def __exit__(self, *_: object) -> None:
+        self.done()
+
+
 class Processor:
     """The handler's logic bound to clients: DynamoDB (metrics table) and S3 (quarantine)."""
 
@@ -79,10 +101,9 @@ class Processor:
         self._store_options = store
         self._stores: dict[str, MetricsStore] = {}
         self._lock = threading.Lock()  # the local poller calls shards from threads at once
-        # Held by one shard at a time while it decodes and plans (never while it waits on AWS):
-        # Python runs one thread's code at a time anyway, and two shards sharing it finish their
-        # work together, then wait for DynamoDB together; taking turns, the first one's write
-        # is on its way while the second computes.
+        # A shard's turn to compute (_Turn): Python runs one thread's code at a time anyway,
+        # and two shards sharing it finish their batches together, then wait for DynamoDB
+        # together; taking turns, one shard's write is on its way while the other computes.
         self._compute = threading.Lock()
 
     def store(self, shard_id: str) -> MetricsStore:
@@ -91,8 +112,7 @@ class Processor:
         with self._lock:
             store = self._stores.get(shard_id)
             if store is None:
-                options = {"compute": self._compute, **self._store_options}
-                store = MetricsStore(self.dynamodb, self.table, **options)
+                store = MetricsStore(self.dynamodb, self.table, **self._store_options)
                 self._stores[shard_id] = store
             return store
 
@@ -130,20 +150,21 @@ class Processor:
             records = todo
         if not records:
             return None
-        with self._compute:
+        with _Turn(self._compute) as turn:
             decoded = [decode(r) for r in records]
-        first_seq = decoded[0].sequence_number
-        try:
-            keys = [self._quarantine(stream, shard_id, d) for d in decoded if d.quarantined]
-            events = [e for d in decoded for e in d.events]
-            result = store.apply(
-                events, stream=stream, shard_id=shard_id, last_seq=decoded[-1].sequence_number
-            )
-        except Exception as exc:  # DynamoDB or S3 refused: redeliver (ids make it idempotent)
-            log.warning("shard %s: batch from %s failed: %s", shard_id, first_seq, exc)
-            with self._lock:
-                report.records_failed += len(records)
-            return first_seq
+            first_seq = decoded[0].sequence_number
+            try:
+                keys = [self._quarantine(stream, shard_id, d) for d in decoded if d.quarantined]
+                events = [e for d in decoded for e in d.events]
+                last_seq = decoded[-1].sequence_number
+                result = store.apply(
+                    events, stream=stream, shard_id=shard_id, last_seq=last_seq, on_wait=turn.done
+                )
+            except Exception as exc:  # DynamoDB or S3 refused: redeliver (ids make it idempotent)
+                log.warning("shard %s: batch from %s failed: %s", shard_id, first_seq, exc)
+                with self._lock:
+                    report.records_failed += len(records)
+                return first_seq
         with self._lock:
             self._count(decoded, events, keys, result)
         return None

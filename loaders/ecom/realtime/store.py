@@ -36,7 +36,6 @@ import random
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -154,6 +153,10 @@ class _Plan:
         return out
 
 
+def _nothing() -> None:
+    pass
+
+
 def padded(seq: str) -> str:
     return seq.rjust(SEQ_WIDTH, "0")
 
@@ -191,7 +194,6 @@ class MetricsStore:
         max_cached_ids: int = MAX_CACHED_IDS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
-        compute: AbstractContextManager[Any] | None = None,
     ) -> None:
         self.dynamodb = dynamodb
         self.table = table
@@ -204,13 +206,12 @@ class MetricsStore:
         self.max_cached_ids = max_cached_ids
         self.sleep = sleep
         self.clock = clock
-        # held while planning a batch (not while waiting on DynamoDB)
-        self.compute = compute or nullcontext()
         self._segments: OrderedDict[Key, Segment] = OrderedDict()
         self._started = clock()  # the first position is written position_every after this
         self._position_written: dict[tuple[str, str], float] = {}
         self._positions: dict[tuple[str, str], str | None] = {}  # as read, then as written
         self._latest_minute = ""
+        self._on_wait: Callable[[], None] = _nothing
         self._throttled = 0
 
     # -- reads ---------------------------------------------------------------------------------
@@ -270,6 +271,7 @@ class MetricsStore:
                     )
                 request = resp.get("UnprocessedKeys") or {}
                 if request:
+                    self._on_wait()
                     self.sleep(self.base_delay)
         return len(keys)
 
@@ -320,9 +322,26 @@ class MetricsStore:
     # -- the exactly-once write ----------------------------------------------------------------
 
     def apply(
-        self, events: list[Event], *, stream: str, shard_id: str, last_seq: str | None
+        self,
+        events: list[Event],
+        *,
+        stream: str,
+        shard_id: str,
+        last_seq: str | None,
+        on_wait: Callable[[], None] = lambda: None,
     ) -> ApplyResult:
-        """Apply ``events`` (in order) exactly once; maybe move the shard's position."""
+        """Apply ``events`` (in order) exactly once; maybe move the shard's position.
+        ``on_wait`` is called before the batch waits on DynamoDB: before each write of its
+        figures, and before each pause to retry a throttled request."""
+        self._on_wait = on_wait
+        try:
+            return self._apply(events, stream, shard_id, last_seq)
+        finally:
+            self._on_wait = _nothing
+
+    def _apply(
+        self, events: list[Event], stream: str, shard_id: str, last_seq: str | None
+    ) -> ApplyResult:
         result = ApplyResult()
         unique: dict[str, Event] = {}
         for event in events:
@@ -334,8 +353,7 @@ class MetricsStore:
         with_position = last_seq is not None and due >= self.position_every
         for _ in range(50):
             result.reads += self._prefetch(pending, shard_id)
-            with self.compute:
-                plans, duplicates = self._plan(pending, shard_id)
+            plans, duplicates = self._plan(pending, shard_id)
             result.duplicates += duplicates
             pending = [e for plan in plans.values() for e in plan.events]
             groups = self._groups(plans)
@@ -345,6 +363,7 @@ class MetricsStore:
                 for i, group in enumerate(groups):
                     last = i == len(groups) - 1
                     seq = last_seq if (last and with_position) else None
+                    self._on_wait()
                     try:
                         self._commit(group, plans, stream, shard_id, seq, result)
                     except _PositionAhead:  # moved by another writer: read it again next time
@@ -580,6 +599,7 @@ class MetricsStore:
 
     def _backoff(self, attempt: int) -> None:
         self._throttled += 1
+        self._on_wait()
         self.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt)))
 
     def _touch_latest(self, event_time: str) -> int:
