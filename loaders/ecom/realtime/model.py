@@ -15,7 +15,8 @@ pk                 sk                           holds
 ``latest``         ``latest``                   ``t``: the latest event time applied
 =================  ===========================  ===============================================
 
-A **segment** holds, for the events applied to it: ``ev``, one entry per event (a string set:
+A **segment** holds, for the events applied to it: ``ev``, one entry per event (a string set
+whose members each hold the entries of one write, one a line, :func:`pack`:
 16 hex digits of the event_id, the minute ``HHMM``, a type letter and, for purchases, the
 price in cents), from which the minute and hour figures are read; ``act``, the users
 ``<HHMM>u<user_id>`` and sessions ``<HHMM>s<session>`` active in each minute; ``c``, every
@@ -40,6 +41,7 @@ negative price, counted apart). Categories are keyed by ``category_code`` and br
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
 
@@ -63,6 +65,8 @@ SEGMENT_BYTES = 64_000
 RETENTION_SECONDS = 35 * 86_400
 LATEST_KEY = ("latest", "latest")
 SEGMENT_PREFIX = "s#"
+#: Between the entries of one member of ``ev`` or ``act`` (see :func:`pack`).
+PACK = "\n"
 #: The coarsest cell: a week, in a partition of its own (``w#<ISO year>-W<week>``).
 WEEK_CELL = "W"
 WEEK_SUFFIX = f"#{WEEK_CELL}"
@@ -86,6 +90,18 @@ def week_days(pk: str) -> dict[str, str]:
     """The days of a week partition by their tags: ``{"1": "2019-09-30", ...}``."""
     year, week = pk[2:].split("-W")
     return {str(d): date.fromisocalendar(int(year), int(week), d).isoformat() for d in range(1, 8)}
+
+
+def pack(entries: Iterable[str]) -> str:
+    """The entries one write adds to a segment's ``ev`` or ``act``, as one member of the set:
+    one entry a line (no entry holds a line break: the contract refuses control characters)."""
+    return PACK.join(sorted(entries))
+
+
+def unpack(members: Iterable[str]) -> Iterator[str]:
+    """Every entry of a set's members (each written by :func:`pack`)."""
+    for member in members:
+        yield from member.split(PACK)
 
 
 def position_key(stream: str, shard_id: str) -> Key:

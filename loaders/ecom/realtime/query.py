@@ -23,6 +23,7 @@ from ecom.realtime.model import (
     SEP,
     day_pk,
     parse_entry,
+    unpack,
     week_days,
     week_of,
 )
@@ -110,7 +111,8 @@ def _day_part(item: dict[str, Any], attribute: str, tag: str) -> dict[str, Any]:
         counters = json.loads(item.get("c", {}).get("S", "{}"))
         mine = {k[n:]: v for k, v in counters.items() if k.startswith(tag)}
         return {"sk": item["sk"], "c": {"S": json.dumps(mine)}}
-    entries = [e[n:] for e in item.get(attribute, {}).get("SS", []) if e.startswith(tag)]
+    members = item.get(attribute, {}).get("SS", [])
+    entries = [e[n:] for e in unpack(members) if e.startswith(tag)]
     return {"sk": item["sk"], attribute: {"SS": entries}}
 
 
@@ -189,7 +191,7 @@ class MetricsReader:
                         sums[datetime(day.year, day.month, day.day, tzinfo=UTC)][k] += v
                 continue
             for item in self._segments(day.isoformat(), "ev"):
-                for text in item.get("ev", {}).get("SS", []):
+                for text in unpack(item.get("ev", {}).get("SS", [])):
                     _, hour, minute, event_type, price = parse_entry(text)
                     at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
                     bucket = at.replace(minute=minute) if grain == "minute" else at
@@ -299,7 +301,7 @@ class MetricsReader:
         wanted = set(minutes)
         for day in sorted({m.date() for m in minutes}):
             for item in self._segments(day.isoformat(), "act"):
-                for text in item.get("act", {}).get("SS", []):
+                for text in unpack(item.get("act", {}).get("SS", [])):
                     at = datetime(
                         day.year, day.month, day.day, int(text[:2]), int(text[2:4]), tzinfo=UTC
                     )

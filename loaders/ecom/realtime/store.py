@@ -55,10 +55,12 @@ from ecom.realtime.model import (
     entry,
     is_week,
     next_part,
+    pack,
     position_key,
     seen_id,
     segment_key,
     signature,
+    unpack,
     week_of,
 )
 
@@ -262,7 +264,10 @@ class MetricsStore:
                     counter_bytes = len(counters.encode("utf-8"))
                     self._segments[key] = Segment(
                         version=int(item["ver"]["N"]) if "ver" in item else None,
-                        ids={e[tag : tag + SEEN_DIGITS] for e in item.get("ev", {}).get("SS", [])},
+                        ids={
+                            e[tag : tag + SEEN_DIGITS]
+                            for e in unpack(item.get("ev", {}).get("SS", []))
+                        },
                         counters=Counter(json.loads(counters)),
                         entry_bytes=int(item.get("size", {}).get("N", counter_bytes))
                         - counter_bytes,
@@ -504,8 +509,8 @@ class MetricsStore:
                     ":s": {"N": str(new.size)},
                     ":f": {"BOOL": new.full},
                     ":x": {"N": expires},
-                    ":e": {"SS": sorted(plan.entries)},
-                    ":a": {"SS": sorted(plan.acts)},
+                    ":e": {"SS": [pack(plan.entries)]},
+                    ":a": {"SS": [pack(plan.acts)]},
                 },
             }
             if old.version is None:
