@@ -30,6 +30,7 @@ purchases as (
         session_id,
         {{ expression }}{% if expression != dimension %} as {{ dimension }}{% endif %},
         user_id,
+        event_type,
         price
     from int_events_sessionized
     -- incremental: an order on a rebuilt day has all its purchases on or after the first one
@@ -48,6 +49,7 @@ purchases_in_orders as (
         purchases.{{ dimension }},
         purchases.session_id,
         purchases.user_id,
+        purchases.event_type,
         purchases.price,
         fct_orders.order_date
     from purchases
@@ -61,10 +63,10 @@ final as (
     select
         {{ dimension }},
         cast(count(distinct session_id) as bigint) as orders,
-        cast(sum(case when price >= 0 then 1 else 0 end) as bigint) as units,
+        cast({{ ecom_purchased_units('event_type', 'price') }} as bigint) as units,
         cast(count(distinct user_id) as bigint) as buyers,
-        cast(sum(case when price < 0 then 1 else 0 end) as bigint) as negative_price_purchases,
-        cast(sum(case when price > 0 then price else 0 end) as decimal(18, 2)) as revenue,
+        cast({{ ecom_negative_price_purchases('event_type', 'price') }} as bigint) as negative_price_purchases,
+        cast({{ ecom_revenue('event_type', 'price') }} as decimal(18, 2)) as revenue,
         order_date as sales_date
     from purchases_in_orders
     group by {{ dimension }}, order_date
