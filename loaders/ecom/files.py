@@ -200,11 +200,22 @@ def _load_one(
     progress: Callable[[int], None] | None,
 ) -> None:
     for batch in event_batches(path, stats, quarantine):
-        events_batch = _batch(batch, key, loaded_at)  # noqa: F841  (DuckDB reads it by name)
-        con.execute(f"insert into raw.events ({columns}) select {columns} from events_batch")
+        _insert_batch(con, batch, key, loaded_at, columns)
         if progress:
             progress(len(batch))
+        del batch  # else this loop variable holds the last batch while the next one is read
     con.execute(
         "insert into raw.file_loads values (?, ?, ?, ?, ?, ?)",
         [key, size, stats.read, stats.accepted, stats.rejected, loaded_at],
     )
+
+
+def _insert_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[Event], key: str, loaded_at: datetime, columns: str
+) -> None:
+    """``batch`` into raw.events. A function of its own: DuckDB finds ``events_batch`` by a scan
+    of the caller's variables that keeps a copy of them (``frame.f_locals``) while the frame
+    lives, so in the loop's own frame the batch and its table stayed alive while the next
+    batch was read (peak memory of a 2-file load-files 430 MiB vs 370)."""
+    events_batch = _batch(batch, key, loaded_at)  # noqa: F841  (DuckDB reads it by name)
+    con.execute(f"insert into raw.events ({columns}) select {columns} from events_batch")

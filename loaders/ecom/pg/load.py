@@ -373,6 +373,7 @@ def load_files_postgres(
                 duck.unregister("events_batch")
                 if progress:
                     progress(len(rows))
+                del rows  # else this loop variable holds the last batch while the next is read
             pg.execute(
                 "insert into raw.file_loads values (%s, %s, %s, %s, %s, %s)",
                 [key, size, stats.read, stats.accepted, stats.rejected, at],
