@@ -154,6 +154,8 @@ class Processor:
             decoded = [decode(r) for r in records]
             first_seq = decoded[0].sequence_number
             try:
+                if any(d.quarantined for d in decoded):
+                    turn.done()  # writing to S3 is waiting too
                 keys = [self._quarantine(stream, shard_id, d) for d in decoded if d.quarantined]
                 events = [e for d in decoded for e in d.events]
                 last_seq = decoded[-1].sequence_number
