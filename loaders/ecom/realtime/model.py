@@ -130,6 +130,12 @@ def is_week(key: Key) -> bool:
     return key[1].endswith(WEEK_SUFFIX)
 
 
+def whole_day(key: Key) -> bool:
+    """Whether a chain that ends at this segment (its week's or its day's) ends there for
+    every minute of the day."""
+    return is_week(key) or key[1].endswith("#D")
+
+
 def seen_id(event_id: str) -> str:
     return event_id[:SEEN_DIGITS]
 

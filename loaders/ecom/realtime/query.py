@@ -129,10 +129,14 @@ class MetricsReader:
         its partition, and its part of its week's segments (entries and counter names of the
         day, without their day tag)."""
         week, tag = week_of(day)
+        own = [_day_part(item, attribute, tag) for item in self._week(week, attribute)]
+        return own + self._query(day_pk(day), attribute)
+
+    def _week(self, week: str, attribute: str) -> list[dict[str, Any]]:
+        """A week partition's segments, queried once per reader."""
         if (week, attribute) not in self._weeks:
             self._weeks[(week, attribute)] = self._query(week, attribute)
-        own = [_day_part(item, attribute, tag) for item in self._weeks[(week, attribute)]]
-        return own + self._query(day_pk(day), attribute)
+        return self._weeks[(week, attribute)]
 
     def _query(self, pk: str, attribute: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {
@@ -338,7 +342,7 @@ class MetricsReader:
         days = {pk[2:] for pk in out}
         for week in weeks:  # the days with counters in a week's segments, by their tags
             tags = week_days(week)
-            for item in self._query(week, "c"):
+            for item in self._week(week, "c"):
                 days.update(tags[name[0]] for name in json.loads(item["c"]["S"]))
         return sorted(days)
 

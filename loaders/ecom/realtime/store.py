@@ -62,6 +62,7 @@ from ecom.realtime.model import (
     signature,
     unpack,
     week_of,
+    whole_day,
 )
 
 #: TransactWriteItems takes at most 100 items; one place is kept for the shard position.
@@ -318,7 +319,7 @@ class MetricsStore:
                 last = self._chain(event, shard_id, None)[-1]
                 if last not in self._segments:
                     missing.add(last)
-                if is_week(last) or last[1].endswith("#D"):
+                if whole_day(last):
                     coarse.add(day)
             if not missing:
                 return reads
@@ -407,7 +408,7 @@ class MetricsStore:
                 chain = self._chain(event, shard_id, plans)
                 week = is_week(chain[-1])
                 got = (chain, week_of(day)[1] if week else "")
-                chains[day if week or chain[-1][1].endswith("#D") else minute] = got
+                chains[day if whole_day(chain[-1]) else minute] = got
             chain, tag = got
             sid = seen_id(event.event_id)
             seen = False
