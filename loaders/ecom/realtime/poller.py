@@ -23,7 +23,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,9 @@ class _Shard(ShardState):
     limit: int = 0
     buffer: list[dict[str, Any]] = field(default_factory=list)  # read, not yet delivered
     buffer_since: float = 0.0  # when the buffer's first record was read
+    #: the next GetRecords, under way while the handler has the batch before it:
+    #: (its iterator, its limit, the call)
+    ahead: tuple[str, int, Future[dict[str, Any]]] | None = None
 
 
 class Poller(ShardReader[_Shard, PollerConfig, PollerReport]):
@@ -90,6 +93,7 @@ class Poller(ShardReader[_Shard, PollerConfig, PollerReport]):
         self.handler = handler
         self._pool: ThreadPoolExecutor | None = None
         self._pool_size = 0
+        self._reader: ThreadPoolExecutor | None = None  # the calls read ahead
         summary = kinesis.describe_stream_summary(StreamName=self.stream)
         self.arn: str = summary["StreamDescriptionSummary"]["StreamARN"]
         self.region = self.arn.split(":")[3]
@@ -130,6 +134,32 @@ class Poller(ShardReader[_Shard, PollerConfig, PollerReport]):
         if self._pool is not None:
             self._pool.shutdown()
             self._pool, self._pool_size = None, 0
+        if self._reader is not None:
+            self._reader.shutdown()
+            self._reader = None
+        for state in self.states.values():
+            state.ahead = None
+
+    def _read_ahead(self, state: _Shard, iterator: str | None) -> None:
+        """Start the shard's next ``GetRecords`` while its batch is with the handler (an event
+        source mapping reads on while the function runs; only the next batch waits for the
+        result). Used only if the batch succeeds: a failed one is read again from its failed
+        record, and the answer read ahead is dropped."""
+        if iterator is None:
+            return
+        with self._lock:
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="read-ahead")
+            reader = self._reader
+        limit = state.limit
+        call = reader.submit(self.kinesis.get_records, ShardIterator=iterator, Limit=limit)
+        state.ahead = (iterator, limit, call)
+
+    def _fetch(self, state: _Shard, iterator: str, limit: int) -> dict[str, Any]:
+        ahead, state.ahead = state.ahead, None
+        if ahead is not None and ahead[:2] == (iterator, limit):
+            return ahead[2].result()
+        return super()._fetch(state, iterator, limit)
 
     def _iterator(self, state: _Shard) -> str:
         return shard_iterator(
@@ -166,6 +196,7 @@ class Poller(ShardReader[_Shard, PollerConfig, PollerReport]):
                 continue
             if records:
                 delivered = True
+                self._read_ahead(state, next_iterator)
                 if not self._deliver(state, records):
                     return delivered
                 state.iterator = next_iterator

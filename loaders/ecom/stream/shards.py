@@ -336,9 +336,7 @@ class ShardReader(Generic[StateT, ConfigT, ReportT]):
         if state.iterator is None:
             state.iterator = self._iterator(state)
         try:
-            response: dict[str, Any] = self.kinesis.get_records(
-                ShardIterator=state.iterator, Limit=limit
-            )
+            response = self._fetch(state, state.iterator, limit)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if code == "ExpiredIteratorException":
@@ -348,6 +346,11 @@ class ShardReader(Generic[StateT, ConfigT, ReportT]):
                 state.wait_until = time.monotonic() + 1.0
                 return None
             raise
+        return response
+
+    def _fetch(self, state: StateT, iterator: str, limit: int) -> dict[str, Any]:
+        """One ``GetRecords`` call (a reader may have it under way already)."""
+        response: dict[str, Any] = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)
         return response
 
     def _advance(self, state: StateT, seq: str, shard_end: bool, note: str = "") -> None:
