@@ -398,31 +398,32 @@ class MetricsStore:
         """Each event not seen to the segment it goes to; and how many were seen."""
         plans: dict[Key, _Plan] = {}
         duplicates = 0
-        # until a segment fills: the chain, and the day's tag when it ends in a week's segment,
-        # per day when it ends in the week's or the day's segment, else per minute
-        chains: dict[str, tuple[list[Key], str]] = {}
+        # until a segment fills, per day when the chain ends at the week's or the day's segment,
+        # else per minute: the chain's last segment and its plan (in ``plans`` from its first
+        # event), the day's tag when that is a week's segment, and every set of ids to look in
+        chains: dict[str, tuple[Key, Segment, _Plan, str, tuple[set[str], ...]]] = {}
+        unused: dict[Key, _Plan] = {}
         for event in events:
             day, minute = event.event_time[:10], event.event_time[:16]
             got = chains.get(day) or chains.get(minute)
             if got is None:
                 chain = self._chain(event, shard_id, plans)
-                week = is_week(chain[-1])
-                got = (chain, week_of(day)[1] if week else "")
-                chains[day if whole_day(chain[-1]) else minute] = got
-            chain, tag = got
+                key = chain[-1]
+                last = plans.get(key) or unused.setdefault(key, _Plan())
+                # the segments above the last are full: no plan of theirs begins later
+                sets = [self._segments[k].ids for k in chain]
+                sets += [plans[k].ids for k in chain[:-1] if k in plans]
+                sets.append(last.ids)
+                tag = week_of(day)[1] if is_week(key) else ""
+                got = (key, self._segments[key], last, tag, tuple(sets))
+                chains[day if whole_day(key) else minute] = got
+            key, segment, plan, tag, seen_in = got
             sid = seen_id(event.event_id)
-            seen = False
-            for k in chain:
-                if sid in self._segments[k].ids or (k in plans and sid in plans[k].ids):
-                    seen = True
-                    break
-            if seen:
+            if any(sid in ids for ids in seen_in):
                 duplicates += 1
                 continue
-            key = chain[-1]
-            plan = plans.get(key)
-            if plan is None:
-                plan = plans[key] = _Plan()
+            if not plan.events:
+                plans[key] = unused.pop(key, plan)
             plan.events.append(event)
             plan.ids.add(sid)
             text = tag + entry(event)
@@ -438,7 +439,7 @@ class MetricsStore:
             sums = plan.sums.get((tag, sig))
             if sums is None:
                 plan.sums[(tag, sig)] = [1, price]
-                committed = self._segments[key].counters
+                committed = segment.counters
                 new = [
                     name
                     for name, _ in counters_of(sig, 1, price, tag)
@@ -450,7 +451,7 @@ class MetricsStore:
                 sums[0] += 1
                 sums[1] += price
             plan.added_bytes += added
-            if not plan.full and self._segments[key].size + plan.added_bytes >= self.segment_bytes:
+            if not plan.full and segment.size + plan.added_bytes >= self.segment_bytes:
                 plan.full = True
                 chains.clear()  # the minutes whose chain ends here go on to a finer segment
         return plans, duplicates
