@@ -125,6 +125,9 @@ def target() -> Target:
 
 
 _lock = threading.Lock()
+# a process forked while another thread held the lock (the stream processor's workers) starts
+# with it free: the child has one thread, and nobody else to release it
+os.register_at_fork(after_in_child=lambda: globals().update(_lock=threading.Lock()))
 _sessions: dict[tuple[str | None, str], Any] = {}
 
 

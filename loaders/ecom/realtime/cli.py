@@ -18,8 +18,14 @@ out = Console(soft_wrap=True)
 
 @dataclass
 class RealtimeRun:
-    processor: Any  # ecom.realtime.handler.Processor
+    processor: Any  # ecom.realtime.handler.Processor, or .workers.ShardWorkers
     poller: Any  # ecom.realtime.poller.Poller
+
+    def close(self) -> None:
+        """Stop the worker processes, if any."""
+        close = getattr(self.processor, "close", None)
+        if close is not None:
+            close()
 
 
 def resources_with_metrics(client: Callable[[str], Any] | None = None) -> Any:
@@ -44,10 +50,13 @@ def make_realtime(
     res: Any,
     *,
     progress: Callable[[Any], None] | None = None,
+    processes: int = 0,
     **config: Any,
 ) -> RealtimeRun:
     """The processor and its local event source mapping on ``res`` (clients from ``client``);
-    ``config``: fields of :class:`ecom.realtime.poller.PollerConfig`."""
+    ``processes``: worker processes the batches go to (:mod:`ecom.realtime.workers`; 0 runs
+    the handler in this process); ``config``: fields of
+    :class:`ecom.realtime.poller.PollerConfig`. Call :meth:`RealtimeRun.close` when done."""
     from ecom.aws.session import LazyClient
     from ecom.realtime.handler import Processor
     from ecom.realtime.poller import Poller
@@ -61,10 +70,21 @@ def make_realtime(
             made[service] = client(service)
         return made[service]
 
-    processor = Processor(once("dynamodb"), once("s3"), table=res.metrics_table, bucket=res.bucket)
+    processor: Any = Processor(
+        once("dynamodb"), once("s3"), table=res.metrics_table, bucket=res.bucket
+    )
     poller = Poller.on(
         once, res, handler=processor, config=PollerConfig(**config), progress=progress
     )
+    if processes:
+        # forked once the poller has loaded the service models (a worker has them then)
+        from ecom.realtime.workers import ShardWorkers
+
+        def make() -> Processor:  # in a worker: clients of its own
+            s3 = LazyClient(lambda: client("s3"))
+            return Processor(client("dynamodb"), s3, table=res.metrics_table, bucket=res.bucket)
+
+        processor = poller.handler = ShardWorkers(make, processes=processes)
     return RealtimeRun(processor, poller)
 
 
@@ -86,6 +106,14 @@ def make_realtime(
     help="Deliveries of a failing batch before its range goes to deadletter/realtime/.",
 )
 @click.option(
+    "--processes",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes the batches go to, the shards in turn (as Lambda runs each shard "
+    "in a container of its own); 0 runs the handler in this process.  [default: one per "
+    "core, 0 on one core]",
+)
+@click.option(
     "--batch-window",
     type=click.FloatRange(0, 300),
     default=0.5,
@@ -94,7 +122,11 @@ def make_realtime(
     "writes; each second adds to the figures' delay).",
 )
 def realtime(
-    until_caught_up: bool, batch_size: int, max_attempts: int, batch_window: float
+    until_caught_up: bool,
+    batch_size: int,
+    max_attempts: int,
+    processes: int | None,
+    batch_window: float,
 ) -> None:
     """Process the stream into live KPIs in DynamoDB (read them with GET /metrics).
 
@@ -110,9 +142,12 @@ def realtime(
     console.print(
         f"processing stream {res.stream} into table {res.metrics_table} on the {t.describe()}"
     )
+    from ecom.realtime.workers import default_processes
+
     run = make_realtime(
         lambda s: session.client(s, target_=t),
         res,
+        processes=default_processes() if processes is None else processes,
         batch_size=batch_size,
         max_attempts=max_attempts,
         batch_window=0.0 if until_caught_up else batch_window,  # follow mode only
@@ -123,7 +158,10 @@ def realtime(
         stopping="stopping after the current batch (Ctrl-C again to abort)",
         console=console,
     ) as should_stop:
-        run.poller.run(until_caught_up=until_caught_up, should_stop=should_stop)
+        try:
+            run.poller.run(until_caught_up=until_caught_up, should_stop=should_stop)
+        finally:
+            run.close()
     r, p = run.processor.report, run.poller.report
     out.print(
         f"records {p.records:,} in {p.invocations:,} batches · events applied {r.applied:,} · "

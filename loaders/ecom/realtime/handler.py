@@ -61,6 +61,15 @@ class ProcessReport:
     conflicts: int = 0
     days: set[str] = field(default_factory=set)  # UTC event dates of the events applied
 
+    def add(self, other: ProcessReport) -> None:
+        """Add ``other``'s counts (another process's calls) to this report."""
+        for name, value in other.__dict__.items():
+            if isinstance(value, int):
+                setattr(self, name, getattr(self, name) + value)
+        self.quarantined_by_reason.update(other.quarantined_by_reason)
+        self.quarantine_keys.extend(other.quarantine_keys)
+        self.days.update(other.days)
+
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k not in ("quarantine_keys", "days")}
         out["quarantined_by_reason"] = dict(sorted(self.quarantined_by_reason.items()))
