@@ -152,3 +152,56 @@ def test_update_expressions_are_still_checked_as_moto_checks_them(aws_stack: Aws
     update("SET a = :v, b = :v ADD c :v")
     item = dynamodb.get_item(TableName="checks", Key={"pk": {"S": "k"}})["Item"]
     assert item == {"pk": {"S": "k"}, "a": {"N": "1"}, "b": {"N": "1"}, "c": {"N": "1"}}
+
+
+def test_an_expressions_tree_is_copied_as_deepcopy_copies_it() -> None:
+    # given the trees moto's parser makes of update expressions of every kind
+    import copy
+
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    from ecom.aws import moto_patches
+
+    def shape(node: Any, parent: Any = None) -> Any:
+        """The tree as nested tuples, each node's parent checked on the way."""
+        if not isinstance(node, Node):
+            return ("value", type(node).__name__, node)
+        assert node.parent is parent
+        children = node.children
+        if isinstance(children, list):
+            children = [shape(c, node) for c in children]
+        return (type(node).__name__, node.type, sorted(node.__dict__), children)
+
+    clone = moto_patches.clone_tree(copy.deepcopy)
+    expressions = [
+        "SET #c = :c, #v = :v, #s = :s, #f = :f, #x = :x ADD #e :e, #a :a",
+        "SET a.b[2].c = if_not_exists(a.b[2].c, :zero) + :one, l = list_append(l, :new)",
+        "REMOVE a[1], b.c DELETE s :members SET n = n - :v",
+        "SET #name = :v ADD counter :n REMOVE old",
+    ]
+    for text in expressions:
+        tree = UpdateExpressionParser.make(text)
+        copied = clone(tree)
+        # then the copy has the same shape, node by node, with parents of its own
+        assert shape(copied) == shape(tree) == shape(copy.deepcopy(tree)), text
+        nodes = [copied]
+        while nodes:
+            node = nodes.pop()
+            assert all(node is not original for original in _walk(tree))
+            nodes.extend(c for c in node.children or [] if isinstance(c, Node))
+    # and a tree that is not a parser's whole tree (a subtree) goes to deepcopy
+    calls: list[Any] = []
+    subtree = UpdateExpressionParser.make("SET a = :v").children[0]
+    moto_patches.clone_tree(lambda x: calls.append(x) or x)(subtree)
+    assert calls == [subtree]
+
+
+def _walk(node: Any) -> list[Any]:
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    out = [node]
+    for c in node.children or []:
+        if isinstance(c, Node):
+            out.extend(_walk(c))
+    return out

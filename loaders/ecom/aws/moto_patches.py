@@ -31,6 +31,11 @@ transactions on sets growing to 2,000 members: 74 of 110 s; 35 ms a transaction 
 :func:`set_size` gives a set's size by the same rule (UTF-8 bytes of each string or binary
 member, digits of each number) without the objects; the limit and its error are unchanged.
 
+moto's update Validator deep-copies the expression's syntax tree before every update (the
+parser's tree may be validated twice). ``copy.deepcopy``'s generic machinery was a fifth of a
+transaction's time; :func:`clone_tree` copies the tree node by node to the same result (an
+in-process transaction of 40 segment updates: 1.4-1.8 ms an item against 1.7-2.2, three runs).
+
 moto keeps a set as a list, and ``ADD`` looks each new member up in that list: adding n
 members to a set of m costs n x m comparisons, and n x n / 2 for a new set (a segment's ``ev``
 takes thousands of entries). :func:`add_to_set` merges with a hash lookup, in the same order;
@@ -185,6 +190,41 @@ def add_to_set(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], Non
     return execute
 
 
+def clone_tree(deepcopy: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``copy.deepcopy`` of an expression's syntax tree, node by node: the Validator copies
+    the tree it is given before every update (the parser's tree is kept for another
+    validation), and the generic deepcopy's memo and reduce protocol cost most of that. A
+    node's attributes are its ``type``, ``children`` and ``parent``; values that are not nodes
+    are deep-copied as before. Anything else (a subtree with a parent, a node with other
+    attributes) goes to ``deepcopy``."""
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    plain = {"type", "children", "parent"}
+
+    def copy_node(node: Any, parent: Any) -> Any:
+        new = object.__new__(type(node))
+        children = node.children
+        if isinstance(children, list):
+            children = [copy_node(c, new) if isinstance(c, Node) else deepcopy(c) for c in children]
+        new.__dict__.update(type=node.type, children=children, parent=parent)
+        return new
+
+    def simple(node: Any) -> bool:
+        if not isinstance(node, Node) or node.__dict__.keys() != plain:
+            return False
+        children = node.children
+        return not isinstance(children, list) or all(
+            simple(c) for c in children if isinstance(c, Node)
+        )
+
+    def copy_tree(expression: Any) -> Any:
+        if isinstance(expression, Node) and expression.parent is None and simple(expression):
+            return copy_node(expression, None)
+        return deepcopy(expression)
+
+    return copy_tree
+
+
 def apply() -> None:
     """Patch moto's DynamoDB and Kinesis backends in this process (idempotent)."""
     global _applied
@@ -225,6 +265,10 @@ def apply() -> None:
         return cached
 
     DepthFirstTraverser.nodes_to_be_processed = node_types
+
+    from moto.dynamodb.parsing import validators
+
+    validators.deepcopy = clone_tree(copy.deepcopy)  # type: ignore[assignment]
 
     from moto.dynamodb.models.dynamo_type import DynamoType
 
