@@ -278,3 +278,59 @@ def _utc(text: str) -> Any:
     from datetime import UTC, datetime
 
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_each_shard_keeps_its_latest_event_time_in_its_transactions(aws_stack: AwsStack) -> None:
+    # given two batches for one shard, the second one older (late events), and a call log
+    from ecom.events import Event, parse_fields
+    from ecom.realtime.query import MetricsReader
+    from ecom.stream.records import encode_event
+
+    def event(when: str, user: int) -> Event:
+        row = (
+            f"2019-11-15 {when}:00 UTC",
+            "view",
+            "5",
+            "1",
+            "",
+            "b",
+            "1.00",
+            str(user),
+            f"s{user}",
+        )
+        outcome = parse_fields(row)
+        assert isinstance(outcome, Event)
+        return outcome
+
+    arn = aws_stack.client("kinesis").describe_stream_summary(StreamName=aws_stack.stream)[
+        "StreamDescriptionSummary"
+    ]["StreamARN"]
+    calls: list[str] = []
+    dynamodb = aws_stack.client("dynamodb")
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+
+    def batch(seq: str, *events: Event) -> dict[str, Any]:
+        data = b"".join(encode_event(e) for e in events)
+        return {"Records": [esm_record(arn, "shardId-000000000000", seq, data)]}
+
+    reader = MetricsReader(aws_stack.client("dynamodb"), metrics_table(aws_stack))
+    proc = processor(aws_stack, dynamodb=dynamodb)
+    # when the newer batch is applied: its latest time is written in its one transaction
+    assert proc(batch("1", event("10:05", 1), event("10:07", 2))) == {"batchItemFailures": []}
+    assert calls.count("TransactWriteItems") == 1 and "UpdateItem" not in calls
+    assert reader.latest() == _utc("2019-11-15T10:07")
+    # and the older batch leaves it where it was
+    assert proc(batch("2", event("09:00", 3))) == {"batchItemFailures": []}
+    assert reader.latest() == _utc("2019-11-15T10:07")
+    # and so does a processor started afresh with an older batch (it reads the shard's item)
+    fresh = processor(aws_stack)
+    assert fresh(batch("3", event("08:00", 4))) == {"batchItemFailures": []}
+    assert reader.latest() == _utc("2019-11-15T10:07")
+    # when another shard applies a later event, the table's latest is the later of the two
+    other = {
+        "Records": [esm_record(arn, "shardId-000000000001", "1", encode_event(event("11:30", 5)))]
+    }
+    assert fresh(other) == {"batchItemFailures": []}
+    assert reader.latest() == _utc("2019-11-15T11:30")

@@ -12,7 +12,7 @@ pk                 sk                           holds
                                                 applied to it (below)
 ``pos#<stream>``   ``<shard id>``               ``seq``: a sequence number the shard's events
                                                 are applied up to (a guard, see store.py)
-``latest``         ``latest``                   ``t``: the latest event time applied
+``latest``         ``<shard id>``               ``t``: the latest event time the shard applied
 =================  ===========================  ===============================================
 
 A **segment** holds, for the events applied to it: ``ev``, one entry per event (a string set
@@ -63,7 +63,7 @@ SEGMENT_BYTES = 64_000
 #: Segments expire this long after their last write (the table is a live window; the marts
 #: keep the history).
 RETENTION_SECONDS = 35 * 86_400
-LATEST_KEY = ("latest", "latest")
+LATEST_PK = "latest"
 SEGMENT_PREFIX = "s#"
 #: Between the entries of one member of ``ev`` or ``act`` (see :func:`pack`).
 PACK = "\n"
@@ -106,6 +106,11 @@ def unpack(members: Iterable[str]) -> Iterator[str]:
 
 def position_key(stream: str, shard_id: str) -> Key:
     return (f"pos#{stream}", shard_id)
+
+
+def latest_key(shard_id: str) -> Key:
+    """The shard's latest event time applied (its own item: written in its transactions)."""
+    return (LATEST_PK, shard_id)
 
 
 def cells(event_time: str) -> tuple[str, str, str, str, str]:

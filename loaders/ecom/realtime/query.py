@@ -17,7 +17,7 @@ from typing import Any
 
 from ecom.events import EVENT_TYPES
 from ecom.realtime.model import (
-    LATEST_KEY,
+    LATEST_PK,
     METRICS,
     SEGMENT_PREFIX,
     SEP,
@@ -286,10 +286,18 @@ class MetricsReader:
     # -- active users and sessions ---------------------------------------------------------------
 
     def latest(self) -> datetime | None:
-        item = self._get(*LATEST_KEY)
-        if "t" not in item:
+        """The latest event time any shard applied (one ``Query`` of the shards' items; a table
+        written before they had their own holds one item for all, sort key ``latest``)."""
+        resp = self.dynamodb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": LATEST_PK}},
+            ProjectionExpression="t",
+        )
+        times = [item["t"]["S"] for item in resp.get("Items", []) if "t" in item]
+        if not times:
             return None
-        return datetime.fromisoformat(item["t"]["S"]).replace(tzinfo=UTC)
+        return datetime.fromisoformat(max(times)).replace(tzinfo=UTC)
 
     def active(self, as_of: datetime | None = None) -> dict[str, Any]:
         """Distinct users and sessions in the minute of ``as_of`` and the 5 and 30 minutes to it.

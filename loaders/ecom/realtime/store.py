@@ -42,7 +42,6 @@ from typing import Any
 
 from ecom.events import Event
 from ecom.realtime.model import (
-    LATEST_KEY,
     RETENTION_SECONDS,
     SEEN_DIGITS,
     SEGMENT_BYTES,
@@ -54,6 +53,7 @@ from ecom.realtime.model import (
     counters_of,
     entry,
     is_week,
+    latest_key,
     next_part,
     pack,
     position_key,
@@ -221,7 +221,7 @@ class MetricsStore:
         self._started = clock()  # the first position is written position_every after this
         self._position_written: dict[tuple[str, str], float] = {}
         self._positions: dict[tuple[str, str], str | None] = {}  # as read, then as written
-        self._latest_minute = ""
+        self._latest: dict[str, str] = {}  # per shard: the latest event time, read or written
         self._on_wait: Callable[[], None] = _nothing
         self._throttled = 0
 
@@ -365,6 +365,11 @@ class MetricsStore:
         now = self.clock()
         due = now - self._position_written.get((stream, shard_id), self._started)
         with_position = last_seq is not None and due >= self.position_every
+        # the shard's latest event time goes with the batch's last transaction when its minute
+        # moves on (at most once a minute of event time)
+        newest: str | None = max((e.event_time for e in pending), default=None)
+        if newest is not None and newest[:16] <= self._known_latest(shard_id)[:16]:
+            newest = None
         for _ in range(50):
             result.reads += self._prefetch(pending, shard_id)
             plans, duplicates = self._plan(pending, shard_id)
@@ -377,13 +382,16 @@ class MetricsStore:
                 for i, group in enumerate(groups):
                     last = i == len(groups) - 1
                     seq = last_seq if (last and with_position) else None
+                    latest = newest if (last and group) else None
                     self._on_wait()
                     try:
-                        self._commit(group, plans, stream, shard_id, seq, result)
+                        self._commit(group, plans, stream, shard_id, seq, latest, result)
                     except _PositionAhead:  # moved by another writer: read it again next time
                         with_position = False
                         self._positions.pop((stream, shard_id), None)
-                        self._commit(group, plans, stream, shard_id, None, result)
+                        self._commit(group, plans, stream, shard_id, None, latest, result)
+                    if latest is not None:
+                        self._latest[shard_id] = latest
                     done = {id(e) for key in group for e in plans[key].events}
                     pending = [e for e in pending if id(e) not in done]
             except _Conflict as exc:
@@ -396,8 +404,6 @@ class MetricsStore:
                 self._positions[(stream, shard_id)] = last_seq
             result.throttled += self._throttled
             self._throttled = 0
-            if result.applied:
-                result.writes += self._touch_latest(max(e.event_time for e in events))
             self._forget()
             return result
         raise WriteFailed("the segments kept changing under this batch (50 conflicts)")
@@ -539,10 +545,24 @@ class MetricsStore:
         stream: str,
         shard_id: str,
         last_seq: str | None,
+        latest: str | None,
         result: ApplyResult,
     ) -> None:
-        """One transaction: the group's segments, and the position."""
+        """One transaction: the group's segments, the position and the shard's latest event
+        time (``last_seq`` and ``latest`` when not None)."""
         items, after = self._updates(group, plans)
+        if latest is not None:  # the shard's own item: no condition (it is the only writer)
+            pk, sk = latest_key(shard_id)
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                        "UpdateExpression": "SET t = :t",
+                        "ExpressionAttributeValues": {":t": {"S": latest}},
+                    }
+                }
+            )
         position_index = None
         if last_seq is not None:
             pk, sk = position_key(stream, shard_id)
@@ -617,28 +637,18 @@ class MetricsStore:
         self._on_wait()
         self.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt)))
 
-    def _touch_latest(self, event_time: str) -> int:
-        """Remember the latest event time applied (for "active now"), at most once a minute of
-        event time; 1 write, 0 if not later."""
-        from botocore.exceptions import ClientError
-
-        if event_time[:16] <= self._latest_minute:
-            return 0
-        self._latest_minute = event_time[:16]
-        try:
-            self._call(
-                "update_item",
+    def _known_latest(self, shard_id: str) -> str:
+        """The shard's latest event time applied ("" if none): read once, then as written."""
+        if shard_id not in self._latest:
+            pk, sk = latest_key(shard_id)
+            item = self._call(
+                "get_item",
                 TableName=self.table,
-                Key={"pk": {"S": LATEST_KEY[0]}, "sk": {"S": LATEST_KEY[1]}},
-                UpdateExpression="SET t = :t",
-                ConditionExpression="attribute_not_exists(t) OR t < :t",
-                ExpressionAttributeValues={":t": {"S": event_time}},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return 0
-            raise
-        return 1
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                ConsistentRead=True,
+            ).get("Item")
+            self._latest[shard_id] = str(item["t"]["S"]) if item and "t" in item else ""
+        return self._latest[shard_id]
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         """A single-item call, retried on throttling like the transactions."""
