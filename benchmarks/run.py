@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -194,12 +195,18 @@ def _merge_previous(results: list[Result]) -> list[Result]:
     """With ``--only``, keep the previous figures of the benchmarks not rerun, marked as such."""
     previous = json.loads(RESULTS_JSON.read_text())
     rerun = {r.benchmark for r in results}
+    # when and at which scale the kept figures were measured (the previous RESULTS.md's header)
+    header = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
+    found = re.search(r"on (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC;.*?; scale ([\d.]+)", header)
+    earlier = f" ({found.group(1)} UTC, scale {found.group(2)})" if found else ""
     kept = []
     for item in previous:
         if item.get("benchmark") in rerun:
             continue
         r = Result(**{k: v for k, v in item.items() if k in Result.__dataclass_fields__})
         if "earlier run" not in r.notes:
-            r.notes = (r.notes + "; " if r.notes else "") + "from an earlier run of make bench"
+            r.notes = (
+                r.notes + "; " if r.notes else ""
+            ) + f"from an earlier run of make bench{earlier}"
         kept.append(r)
     return kept + results
