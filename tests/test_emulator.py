@@ -205,3 +205,43 @@ def _walk(node: Any) -> list[Any]:
         if isinstance(c, Node):
             out.extend(_walk(c))
     return out
+
+
+def test_updates_of_every_kind_apply_as_dynamodb_applies_them(aws_stack: AwsStack) -> None:
+    # given a table, and updates run twice with other values (a parsed expression is reused)
+    dynamodb = keyed_table(aws_stack, "kinds")
+    key = {"pk": {"S": "k"}}
+
+    def update(expression: str, values: dict[str, Any], **names: str) -> None:
+        extra = {"ExpressionAttributeNames": names} if names else {}
+        dynamodb.update_item(
+            TableName="kinds",
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+            **extra,
+        )
+
+    first = "SET n = if_not_exists(n, :zero) + :one, l = list_append(if_not_exists(l, :empty), :new), m = :m ADD s :members"
+    update(first, {":zero": {"N": "0"}, ":one": {"N": "2"}, ":empty": {"L": []},
+                   ":new": {"L": [{"S": "a"}]}, ":m": {"M": {"x": {"L": [{"N": "1"}, {"N": "2"}]}}},
+                   ":members": {"SS": ["p", "q"]}})  # fmt: skip
+    update(first, {":zero": {"N": "0"}, ":one": {"N": "3"}, ":empty": {"L": []},
+                   ":new": {"L": [{"S": "b"}]}, ":m": {"M": {"x": {"L": [{"N": "7"}]}}},
+                   ":members": {"SS": ["q", "r"]}})  # fmt: skip
+    update("SET m.x[0] = m.x[0] - :v, #n = :name REMOVE l[0] DELETE s :gone",
+           {":v": {"N": "2"}, ":name": {"S": "kinds"}, ":gone": {"SS": ["p"]}}, **{"#n": "name"})  # fmt: skip
+    # then the item is what DynamoDB's rules give, step by step
+    item = dynamodb.get_item(TableName="kinds", Key=key)["Item"]
+    assert item == {
+        "pk": {"S": "k"},
+        "n": {"N": "5"},
+        "l": {"L": [{"S": "b"}]},
+        "m": {"M": {"x": {"L": [{"N": "5"}]}}},
+        "s": {"SS": ["q", "r"]},
+        "name": {"S": "kinds"},
+    }
+    # and an expression refused once is refused again (an error is never cached as a tree)
+    for _ in range(2):
+        with pytest.raises(ClientError, match="overlap"):
+            update("SET a = :v, a = :v", {":v": {"N": "1"}})

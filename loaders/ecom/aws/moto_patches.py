@@ -36,6 +36,12 @@ parser's tree may be validated twice). ``copy.deepcopy``'s generic machinery was
 transaction's time; :func:`clone_tree` copies the tree node by node to the same result (an
 in-process transaction of 40 segment updates: 1.4-1.8 ms an item against 1.7-2.2, three runs).
 
+Two more per update: each of the ~10 traversals of the tree asked ``isinstance`` twice per
+node against abstract base classes (a Python-level ``__instancecheck__`` each time);
+:func:`typed_traversal` answers per node type from a dict. And the expression was parsed
+twice per update (the request's checks, then the update); its tree is now parsed once per
+text and shared, as nothing changes it (the Validator works on its copy).
+
 moto keeps a set as a list, and ``ADD`` looks each new member up in that list: adding n
 members to a set of m costs n x m comparisons, and n x n / 2 for a new set (a segment's ``ev``
 takes thousands of entries). :func:`add_to_set` merges with a hash lookup, in the same order;
@@ -45,6 +51,7 @@ every other case (another type, an empty set, a number) goes to moto's own code 
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -225,6 +232,43 @@ def clone_tree(deepcopy: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return copy_tree
 
 
+def typed_traversal(node_class: type) -> Callable[..., Any]:
+    """``DepthFirstTraverser.traverse_node_recursively`` with its two ``isinstance`` checks per
+    node (is it a node; is it one this traverser processes) answered per node type from a
+    dict: moto's nodes are abstract base classes, so each check went through
+    ``ABCMeta.__instancecheck__``, ~10 traversals of every node per update. Nodes are never
+    registered as virtual subclasses, so a type's answer never changes. The walk, the order
+    and the replacement of processed nodes are moto's."""
+    is_node: dict[type, bool] = {}
+
+    def traverse(self: Any, node: Any, child_id: int = -1) -> Any:
+        kind = type(node)
+        known = is_node.get(kind)
+        if known is None:
+            known = is_node[kind] = issubclass(kind, node_class)
+        if not known:
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, i)
+                traverse(self, child_node, i)
+        processed: dict[type, bool] | None = self.__dict__.get("_ecom_processed")
+        if processed is None:
+            processed = self.__dict__["_ecom_processed"] = {}
+        wanted = processed.get(kind)
+        if wanted is None:
+            wanted = processed[kind] = issubclass(kind, self.nodes_to_be_processed())
+        if wanted:
+            node = self.process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+        return node
+
+    return traverse
+
+
 def apply() -> None:
     """Patch moto's DynamoDB and Kinesis backends in this process (idempotent)."""
     global _applied
@@ -265,6 +309,20 @@ def apply() -> None:
         return cached
 
     DepthFirstTraverser.nodes_to_be_processed = node_types
+    from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+
+    DepthFirstTraverser.traverse_node_recursively = typed_traversal(Node)
+
+    # an update expression's tree is parsed once per text (moto parsed it twice per update:
+    # the request's checks, then the update): nothing changes the parser's tree (the request
+    # only reads it, the Validator copies it, and only the copy is processed and normalised)
+    from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
+        UpdateExpressionParser,
+    )
+
+    parse = UpdateExpressionParser.make.__func__
+    parsed = functools.lru_cache(maxsize=256)(lambda text: parse(UpdateExpressionParser, text))
+    UpdateExpressionParser.make = classmethod(lambda cls, text: parsed(text))
 
     from moto.dynamodb.parsing import validators
 
