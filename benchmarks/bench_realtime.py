@@ -116,7 +116,10 @@ def _generate(ctx: Context, name: str, events: int, start: date, end: date) -> l
     from ecom.generate import GenerateConfig, generate
 
     out = ctx.workdir / f"realtime-{name}"
-    if not (out / "_ground_truth.json").exists():
+    truth = out / "_ground_truth.json"
+    wanted = {"events": events, "start": start.isoformat(), "end": end.isoformat()}
+    made = json.loads(truth.read_text())["generator"] if truth.exists() else {}
+    if any(made.get(k) != v for k, v in wanted.items()):  # absent, or of another scale
         shutil.rmtree(out, ignore_errors=True)
         generate(GenerateConfig(out=out, events=events, start=start, end=end, seed=16))
     return sorted(out.glob("*.csv"))
