@@ -75,6 +75,10 @@ def _serve(conn: Connection, make: Callable[[], Processor]) -> None:
     # what the worker inherited and its clients live as long as it does: out of the collector's
     # sight, a collection neither walks them nor copies their pages (they stay shared)
     gc.freeze()
+    # a batch makes ~100,000 objects (events, entries) that die together when it ends, by their
+    # reference counts: the collector's default pass every 700 allocations only walks them.
+    # 50,000: the processor took 1.64 s against 1.84 s on 100k events (medians of 5 pairs)
+    gc.set_threshold(50_000, 20, 20)
     while True:
         try:
             event = conn.recv()
