@@ -56,6 +56,8 @@ def test_every_page_draws_every_chart_locally_and_without_error(
     # and the overview's headline figures are all there
     page.locator('[data-testid="stSidebarNav"] a', has_text="Overview").click()
     page.locator(".st-key-kpi-revenue").wait_for(timeout=TIMEOUT)
+    # (the page draws its metrics one after the other: wait for all of them, then count)
+    page.locator('[data-testid="stMetric"]').nth(6).wait_for(timeout=TIMEOUT)
     assert page.locator('[data-testid="stMetric"]').count() == 7
     assert errors == []
     outside = [u for u in fetched if not u.startswith(LOCAL)]
