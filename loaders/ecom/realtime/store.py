@@ -234,13 +234,7 @@ class MetricsStore:
         once, then as this store moves it (the shard's only writer)."""
         if (stream, shard_id) in self._positions:
             return self._positions[(stream, shard_id)]
-        pk, sk = position_key(stream, shard_id)
-        item = self._call(
-            "get_item",
-            TableName=self.table,
-            Key={"pk": {"S": pk}, "sk": {"S": sk}},
-            ConsistentRead=True,
-        ).get("Item")
+        item = self._read_item(position_key(stream, shard_id))
         seq = (str(item["seq"]["S"]).lstrip("0") or "0") if item and "seq" in item else None
         self._positions[(stream, shard_id)] = seq
         return seq
@@ -642,15 +636,19 @@ class MetricsStore:
     def _known_latest(self, shard_id: str) -> str:
         """The shard's latest event time applied ("" if none): read once, then as written."""
         if shard_id not in self._latest:
-            pk, sk = latest_key(shard_id)
-            item = self._call(
-                "get_item",
-                TableName=self.table,
-                Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                ConsistentRead=True,
-            ).get("Item")
+            item = self._read_item(latest_key(shard_id))
             self._latest[shard_id] = str(item["t"]["S"]) if item and "t" in item else ""
         return self._latest[shard_id]
+
+    def _read_item(self, key: Key) -> dict[str, Any] | None:
+        """One item, read consistently (None if absent)."""
+        item: dict[str, Any] | None = self._call(
+            "get_item",
+            TableName=self.table,
+            Key={"pk": {"S": key[0]}, "sk": {"S": key[1]}},
+            ConsistentRead=True,
+        ).get("Item")
+        return item
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         """A single-item call, retried on throttling like the transactions."""
